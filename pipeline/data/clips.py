@@ -1,0 +1,60 @@
+"""Frames of a prepared dataset as model inputs.
+
+Frames are resized once to the model's size and kept as uint8 (a compact cache that
+avoids decoding and resizing per sample); a clip becomes float in [-1, 1] only when
+batched. A clip for prediction is `input_frames` consecutive frames plus the next one
+(the target); for reconstruction it is one frame, its own target.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+
+from pipeline.data.index import PreparedDataset
+
+
+def resize_frames(frames: np.ndarray, size: int) -> np.ndarray:
+    """(T, H, W, 3) uint8 -> (T, size, size, 3) uint8 (cv2.resize, as the official loader)."""
+    if frames.shape[1] == size and frames.shape[2] == size:
+        return np.ascontiguousarray(frames)
+    return np.stack([cv2.resize(f, (size, size), interpolation=cv2.INTER_LINEAR) for f in frames])
+
+
+def to_tensor(frames: np.ndarray) -> torch.Tensor:
+    """uint8 (..., T, H, W, 3) -> float (..., T*3, H, W) in [-1, 1], frames stacked on channels."""
+    x = torch.from_numpy(np.ascontiguousarray(frames)).float().div_(127.5).sub_(1.0)
+    x = x.movedim(-1, -3)  # (..., T, 3, H, W)
+    return x.flatten(-4, -3)
+
+
+class ClipDataset(torch.utils.data.Dataset):
+    """All clips of one split. Item: uint8 array (span, size, size, 3), span = input_frames + 1
+    for prediction (last frame is the target) and 1 for reconstruction."""
+
+    def __init__(self, dataset: PreparedDataset, split: str, size: int, span: int, videos: list[str] | None = None):
+        self.span = span
+        self.videos = videos if videos is not None else dataset.videos(split)
+        self.frames = {v: resize_frames(np.asarray(dataset.frames(split, v)), size) for v in self.videos}
+        self.clips = [(v, t) for v in self.videos for t in range(len(self.frames[v]) - span + 1)]
+        if not self.clips:
+            raise ValueError(f"{dataset.root}: no {split} clips of {span} frames")
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        video, start = self.clips[i]
+        return self.frames[video][start:start + self.span]
+
+
+def collate_uint8(batch: list[np.ndarray]) -> torch.Tensor:
+    return torch.from_numpy(np.stack(batch))
+
+
+def split_input_target(clips_uint8: torch.Tensor, task: str, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, span, H, W, 3) uint8 -> inputs (B, frames*3, H, W), target (B, 3, H, W), in [-1, 1]."""
+    x = clips_uint8.to(device, non_blocking=True).float().div_(127.5).sub_(1.0).movedim(-1, -3)
+    if task == "prediction":
+        return x[:, :-1].flatten(1, 2), x[:, -1]
+    return x[:, 0], x[:, 0]

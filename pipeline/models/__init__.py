@@ -1,0 +1,1 @@
+"""The audited networks, one file per paper's model family."""

@@ -1,0 +1,102 @@
+"""Figures. Functions of arrays/tables -> PNG files; no scoring logic here."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from pipeline.io import atomic_path  # noqa: E402
+from pipeline.metrics import anomaly_kinds, roc_points, type_subset  # noqa: E402
+
+
+def _save(fig, path: Path) -> None:
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+    plt.close(fig)
+
+
+def memory_usage_histogram(usage: np.ndarray, title: str, path: Path) -> None:
+    """How many test queries pick each item as their nearest (report Fig. 2 and 4)."""
+    fig, ax = plt.subplots(figsize=(5, 3))
+    ax.bar(np.arange(len(usage)), usage / max(usage.sum(), 1), color="tab:blue")
+    ax.set_xticks(np.arange(len(usage)))
+    ax.set_xlabel("memory item")
+    ax.set_ylabel("share of queries")
+    ax.set_title(f"{title}\n{int((usage > 0).sum())} of {len(usage)} items used", fontsize=9)
+    _save(fig, path)
+
+
+def tsne_embedding(queries: np.ndarray, items: np.ndarray, perplexity: float, random_state: int) -> tuple[np.ndarray, np.ndarray]:
+    """openTSNE of queries and items together, so items land among their queries."""
+    from openTSNE import TSNE
+
+    points = np.concatenate([queries, items]).astype(np.float64)
+    perplexity = min(perplexity, (len(points) - 1) / 3)
+    embedding = np.asarray(TSNE(perplexity=perplexity, random_state=random_state, n_jobs=1, verbose=False).fit(points))
+    return embedding[:len(queries)], embedding[len(queries):]
+
+
+def tsne_plot(query_xy: np.ndarray, nearest: np.ndarray, item_xy: np.ndarray, title: str, path: Path) -> None:
+    """MNAD Fig. 6 / report Fig. 5: queries coloured by nearest item, items as stars."""
+    cmap = plt.get_cmap("tab10" if len(item_xy) <= 10 else "tab20")
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.scatter(query_xy[:, 0], query_xy[:, 1], c=[cmap(i % cmap.N) for i in nearest], s=4, alpha=0.6, linewidths=0)
+    ax.scatter(item_xy[:, 0], item_xy[:, 1], c=[cmap(i % cmap.N) for i in range(len(item_xy))], marker="*",
+               s=260, edgecolors="black", linewidths=0.8)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=9)
+    _save(fig, path)
+
+
+def roc_plot(frames: pd.DataFrame, title: str, path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(4, 4))
+    fpr, tpr = roc_points(frames.label.to_numpy(), frames.score.to_numpy())
+    ax.plot(fpr, tpr, label="all frames (pooled)")
+    for kind in anomaly_kinds(frames):
+        sub = type_subset(frames, kind)
+        fpr, tpr = roc_points(sub.label.to_numpy(), sub.score.to_numpy())
+        ax.plot(fpr, tpr, lw=1, label=kind)
+    ax.plot([0, 1], [0, 1], "k:", lw=0.8)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    _save(fig, path)
+
+
+def score_timelines(frames: pd.DataFrame, title: str, path: Path, max_videos: int = 12) -> None:
+    """Abnormality score per frame, ground-truth abnormal frames shaded."""
+    videos = list(dict.fromkeys(frames.video))[:max_videos]
+    cols = 3
+    rows = int(np.ceil(len(videos) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 1.6 * rows), squeeze=False, sharey=True)
+    for ax, video in zip(axes.flat, videos):
+        g = frames[frames.video == video]
+        ax.fill_between(g.frame, 0, 1, where=g.label.to_numpy() == 1, color="tab:red", alpha=0.2, step="mid", lw=0)
+        ax.plot(g.frame, g.score, color="black", lw=1)
+        ax.set_title(video, fontsize=8)
+        ax.set_ylim(-0.02, 1.02)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(videos):]:
+        ax.axis("off")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def loss_curves(history: pd.DataFrame, title: str, path: Path) -> None:
+    columns = [c for c in history.columns if c not in ("epoch", "lr", "seconds")]
+    fig, ax = plt.subplots(figsize=(4.5, 3))
+    for column in columns:
+        ax.plot(history.epoch, history[column], marker="o", ms=3, label=column)
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    _save(fig, path)

@@ -1,0 +1,52 @@
+"""Abnormality score (MNAD sec. 3.3, eq. 16-17; official Evaluate.py).
+
+g is min-max normalisation over the frames of one video (eq. 17). MNAD's official code
+divides by max - min, which is 0 when a signal is constant within a video (every query
+nearest to the same item, as the report found on ShanghaiTech, sec. 5), giving NaN. Here
+a constant signal normalises to 0 for every frame: it carries no information to rank
+frames, so the score falls back to the other term instead of becoming NaN.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+NORMALISATIONS = ("per_video", "global")
+
+
+def minmax(values: np.ndarray) -> np.ndarray:
+    """Eq. 17: (x - min) / (max - min); all zeros when max == min (see module doc)."""
+    values = np.asarray(values, dtype=float)
+    if not np.all(np.isfinite(values)):
+        raise ValueError("min-max normalisation got non-finite values (NaN or inf)")
+    span = values.max() - values.min() if len(values) else 0.0
+    if span == 0:
+        return np.zeros_like(values)
+    return (values - values.min()) / span
+
+
+def normalise(frames: pd.DataFrame, column: str, how: str = "per_video") -> np.ndarray:
+    if how not in NORMALISATIONS:
+        raise ValueError(f"normalisation must be one of {NORMALISATIONS}, got {how!r}")
+    if how == "global":
+        return minmax(frames[column].to_numpy())
+    return frames.groupby("video", sort=False)[column].transform(lambda s: minmax(s.to_numpy())).to_numpy()
+
+
+def abnormality_score(frames: pd.DataFrame, lam: float | None, normalisation: str = "per_video") -> np.ndarray:
+    """Eq. 16: S_t = lam * (1 - g(P_t)) + (1 - lam) * g(D_t). With lam None (models
+    without memory, or the memory term switched off) S_t = 1 - g(P_t)."""
+    psnr_term = 1.0 - normalise(frames, "psnr", normalisation)
+    if lam is None:
+        return psnr_term
+    if not 0.0 <= lam <= 1.0:
+        raise ValueError(f"lambda must be in [0, 1], got {lam}")
+    return lam * psnr_term + (1.0 - lam) * normalise(frames, "distance", normalisation)
+
+
+def resolve_lambda(global_lambda, model_lambda: float) -> float:
+    """`lambda: paper` in params.yaml keeps each model's paper value (MNAD sec. 4.1:
+    0.6 prediction, 0.7 reconstruction); a number overrides it for every memory model."""
+    if global_lambda in (None, "paper"):
+        return float(model_lambda)
+    return float(global_lambda)

@@ -1,0 +1,43 @@
+"""infer@<dataset>-<model>: per-frame PSNR, query distances, memory usage on the test split.
+
+usage: python stages/infer.py <model> <train_dir> <prepared_dir> <out_dir>
+params: seed, train.device, models.<model>.infer
+"""
+import argparse
+from pathlib import Path
+
+from _common import run
+
+from pipeline.devices import pick_device
+from pipeline.inference import infer
+from pipeline.io import InputError
+from pipeline.params import infer_config, load_params, model_section
+from pipeline.checkpoints import load_checkpoint
+
+
+def checkpoint_path(train_dir: Path, checkpoint) -> Path:
+    """`final`, or an epoch number saved under checkpoints/ (the report scored every 5th)."""
+    path = train_dir / "final.pt" if checkpoint == "final" else train_dir / "checkpoints" / f"epoch_{int(checkpoint):03d}.pt"
+    if not path.exists():
+        saved = sorted(p.stem for p in (train_dir / "checkpoints").glob("*.pt"))
+        raise InputError(f"{path} not found; models.<model>.infer.checkpoint must be 'final' or one of {saved}")
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    for name in ("model", "train_dir", "prepared_dir", "out_dir"):
+        parser.add_argument(name)
+    args = parser.parse_args()
+    params = load_params()
+    device = pick_device(params["train"]["device"])
+    path = checkpoint_path(Path(args.train_dir), model_section(params, args.model)["infer"].get("checkpoint", "final"))
+    model, items, state = load_checkpoint(path, device)
+    cfg = infer_config(params, args.model, state["train_config"]["update_normalisation"])
+    frames = infer(model, items, args.prepared_dir, args.out_dir, cfg, device)
+    (Path(args.out_dir) / "checkpoint_epoch.txt").write_text(f"{state['epoch']}\n")
+    print(f"scored {len(frames)} frames of {frames.video.nunique()} videos with {path}")
+
+
+if __name__ == "__main__":
+    run(main)

@@ -1,0 +1,27 @@
+"""report: reports/index.html plus AUC tables (CSV, Markdown) and a summary for DVC.
+
+usage: python stages/report.py <score_root> <figure_root> <out_dir>
+params: report
+"""
+import argparse
+from pathlib import Path
+
+from _common import run
+
+from pipeline.claims import ClaimSettings
+from pipeline.params import load_params
+from pipeline.report import build_report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    for name in ("score_root", "figure_root", "out_dir"):
+        parser.add_argument(name)
+    args = parser.parse_args()
+    settings = ClaimSettings(**load_params()["report"])
+    build_report(Path(args.score_root), Path(args.figure_root), Path(args.out_dir), settings)
+    print(f"wrote {Path(args.out_dir) / 'index.html'}")
+
+
+if __name__ == "__main__":
+    run(main)
