@@ -17,7 +17,7 @@ from pipeline.data.index import PreparedDataset
 def resize_frames(frames: np.ndarray, size: int) -> np.ndarray:
     """(T, H, W, 3) uint8 -> (T, size, size, 3) uint8 (cv2.resize, as the official loader)."""
     if frames.shape[1] == size and frames.shape[2] == size:
-        return np.ascontiguousarray(frames)
+        return np.array(frames)  # a writable copy (the source may be a read-only memmap)
     return np.stack([cv2.resize(f, (size, size), interpolation=cv2.INTER_LINEAR) for f in frames])
 
 

@@ -49,7 +49,10 @@ class _Shape:
 
 
 def _draw(canvas: np.ndarray, center: np.ndarray, radius: float, square: bool) -> None:
+    """cv2 fills the boundary pixels too; drawing half a pixel inside gives a circle of
+    area pi r^2 and a square of side 2r."""
     scale = 1 << _SUBPIXEL_BITS
+    radius = radius - 0.5
     if square:
         top_left = np.round((center - radius) * scale).astype(int)
         bottom_right = np.round((center + radius) * scale).astype(int)

@@ -1,0 +1,58 @@
+import pytest
+import torch
+
+from pipeline.models import memory as mem
+from pipeline.models.mnad import MNAD, MNADConfig
+
+
+def _count(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+def test_paper_size_prediction_model_parameter_count():
+    # 15.65 M: the layers the official prediction model runs (about 15.7 M, issue 3).
+    assert _count(MNAD(MNADConfig(task="prediction", memory=True))) == 15_650_819
+
+
+def test_paper_size_shapes_at_every_stage():
+    model = MNAD(MNADConfig(task="prediction", memory=True)).eval()
+    seen = {}
+    model.decoder.conv.register_forward_hook(lambda m, inp, out: seen.update(decoder_in=inp[0].shape))
+    x = torch.randn(1, 12, 256, 256)
+    with torch.no_grad():
+        feature, skips = model.encoder(x)
+        output, query = model(x, mem.init_items(10, 512))
+    assert [s.shape[1:] for s in skips] == [(64, 256, 256), (128, 128, 128), (256, 64, 64)]
+    assert feature.shape == query.shape == (1, 512, 32, 32)
+    assert seen["decoder_in"] == (1, 1024, 32, 32)
+    assert output.shape == (1, 3, 256, 256)
+    assert torch.allclose(query.norm(dim=1), torch.ones(1, 32, 32), atol=1e-5)
+    assert output.abs().max() <= 1
+
+
+@pytest.mark.parametrize("task, memory, decoder_in, skip", [
+    ("prediction", True, 2 * 64, True), ("prediction", False, 64, True),
+    ("reconstruction", True, 2 * 64, False), ("reconstruction", False, 64, False)])
+def test_variants_at_small_size(task, memory, decoder_in, skip):
+    cfg = MNADConfig(task=task, memory=memory, width=8, image_size=32)
+    model = MNAD(cfg).eval()
+    assert model.decoder.conv[0].in_channels == decoder_in  # report sec. 3.1: 512 without memory at paper size
+    assert model.decoder.skip is skip
+    x = torch.randn(2, 3 * cfg.input_frames, 32, 32)
+    output, query = model(x, mem.init_items(10, 64) if memory else None)
+    assert output.shape == (2, 3, 32, 32) and query.shape == (2, 64, 4, 4)
+
+
+def test_reconstruction_output_does_not_see_the_input_through_skips():
+    """Without skips the output depends on the input only through the 1/8-size query map."""
+    model = MNAD(MNADConfig(task="reconstruction", memory=False, width=8, image_size=32)).eval()
+    x = torch.randn(1, 3, 32, 32, requires_grad=True)
+    output, query = model(x)
+    grad_via_query, = torch.autograd.grad(output.sum(), query, retain_graph=True)
+    assert grad_via_query.abs().sum() > 0
+    assert MNADConfig(task="reconstruction").skip is False and MNADConfig(task="prediction").skip is True
+
+
+def test_memory_model_requires_items():
+    with pytest.raises(ValueError, match="needs the memory items"):
+        MNAD(MNADConfig(width=8, image_size=32))(torch.randn(1, 12, 32, 32))

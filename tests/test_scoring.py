@@ -1,0 +1,79 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.metrics import auc, frame_aucs
+from pipeline.scoring import abnormality_score, minmax, resolve_lambda
+
+
+def test_minmax_eq17():
+    assert minmax(np.array([2.0, 4.0, 3.0])).tolist() == [0.0, 1.0, 0.5]
+
+
+def test_constant_signal_normalises_to_zero_not_nan():
+    # MNAD's ShanghaiTech bug: one item used by every query -> D constant -> 0/0.
+    assert minmax(np.array([0.7, 0.7, 0.7])).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_non_finite_input_is_an_error_not_a_silent_nan():
+    with pytest.raises(ValueError, match="non-finite"):
+        minmax(np.array([1.0, np.nan]))
+
+
+def _frames():
+    return pd.DataFrame({"video": ["a"] * 3 + ["b"] * 3, "frame": [0, 1, 2] * 2,
+                         "psnr": [30.0, 20.0, 25.0, 40.0, 40.0, 40.0],
+                         "distance": [0.1, 0.3, 0.2, 0.5, 0.1, 0.3],
+                         "label": [0, 1, 0, 0, 1, 0], "anomaly_type": ["normal", "x", "normal"] * 2})
+
+
+def test_abnormality_score_eq16_per_video():
+    s = abnormality_score(_frames(), lam=0.6)
+    # video a: g(P) = [1, 0, .5], g(D) = [0, 1, .5]; S = .6(1-g(P)) + .4 g(D)
+    assert s[:3].tolist() == pytest.approx([0.0, 1.0, 0.5])
+    # video b: constant PSNR -> g(P) = 0 -> PSNR term 0.6 everywhere; g(D) = [1, 0, .5]
+    assert s[3:].tolist() == pytest.approx([0.6 + 0.4, 0.6, 0.6 + 0.2])
+    assert np.all(np.isfinite(s))
+
+
+def test_psnr_only_score_and_global_normalisation():
+    f = _frames()
+    assert abnormality_score(f, None)[:3].tolist() == pytest.approx([0.0, 1.0, 0.5])
+    glob = abnormality_score(f, None, "global")
+    assert glob.tolist() == pytest.approx([0.5, 1.0, 0.75, 0.0, 0.0, 0.0])
+
+
+def test_lambda_resolution():
+    assert resolve_lambda("paper", 0.6) == 0.6
+    assert resolve_lambda(0.7, 0.6) == 0.7
+    with pytest.raises(ValueError):
+        abnormality_score(_frames(), 1.5)
+
+
+def test_auc_micro_and_macro_differ_as_defined():
+    # Within each video the abnormal frame has the top score (macro = 1), but video b's
+    # normal frames outscore video a's abnormal one when pooled (micro < 1).
+    f = pd.DataFrame({"video": ["a"] * 3 + ["b"] * 3, "label": [0, 1, 0, 0, 1, 0],
+                      "anomaly_type": ["normal", "t", "normal", "normal", "t", "normal"],
+                      "score": [0.1, 0.2, 0.0, 0.5, 0.9, 0.6]})
+    result = frame_aucs(f)
+    assert result["auc_macro"] == 1.0
+    # pooled: positives {0.2, 0.9}, negatives {0.1, 0.0, 0.5, 0.6}: 0.2 beats 2 of 4, 0.9 beats 4
+    assert result["auc_micro"] == pytest.approx(6 / 8)
+    assert result["videos_in_macro"] == 2
+
+
+def test_auc_undefined_is_none_and_single_class_videos_skip_macro():
+    assert auc(np.array([0, 0]), np.array([0.1, 0.2])) is None
+    f = pd.DataFrame({"video": ["a", "a", "b", "b"], "label": [0, 1, 0, 0],
+                      "anomaly_type": ["normal", "t", "normal", "normal"], "score": [0.0, 1.0, 0.3, 0.2]})
+    result = frame_aucs(f)
+    assert result["videos_in_macro"] == 1 and result["auc_macro"] == 1.0
+
+
+def test_per_type_auc_uses_only_the_videos_of_that_type():
+    f = pd.DataFrame({"video": ["s", "s", "t", "t"], "label": [0, 1, 0, 1],
+                      "anomaly_type": ["normal", "spatial", "normal", "temporal"],
+                      "score": [0.0, 1.0, 0.5, 0.4]})
+    per_type = frame_aucs(f)["per_type"]
+    assert per_type == {"spatial": 1.0, "temporal": 0.0}
