@@ -9,7 +9,7 @@ The encoder does not depend on the memory, so it always runs batched over frames
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
+from pipeline.artifacts import FRAMES, MEMORY_SUMMARY, alternate_update_file
 from pipeline.data.clips import resize_frames
 from pipeline.data.index import PreparedDataset
 from pipeline.io import atomic_path, write_csv
@@ -107,14 +108,7 @@ def infer_video(model: MNAD, items: torch.Tensor | None, frames: np.ndarray, cfg
     return pd.DataFrame(rows), items, queries_out, nearest_out
 
 
-def infer(model: MNAD, items: torch.Tensor | None, dataset_root: str | Path, out_dir: str | Path,
-          cfg: InferConfig, device: torch.device) -> pd.DataFrame:
-    """Write `frames.csv` (one row per scored frame) and, for memory models, `memory.npz`
-    (trained and final items, per-item usage counts, a seeded sample of queries)."""
-    out_dir = Path(out_dir)
-    dataset = PreparedDataset(dataset_root)
-    model.eval()
-    trained_items = items.clone() if items is not None else None
+def _run_test_split(model: MNAD, items, dataset: PreparedDataset, cfg: InferConfig, device: torch.device):
     sampler = torch.Generator().manual_seed(cfg.seed)
     tables, all_queries, all_nearest, query_frames = [], [], [], []
     for video in tqdm(dataset.videos("test"), desc="infer", mininterval=2):
@@ -128,10 +122,24 @@ def infer(model: MNAD, items: torch.Tensor | None, dataset_root: str | Path, out
         all_queries += queries
         all_nearest += nearest
         query_frames += [(video, t, lab) for t, lab in zip(rows.frame, rows.label)]
-    table = pd.concat(tables, ignore_index=True)
-    write_csv(out_dir / "frames.csv", table)
+    return pd.concat(tables, ignore_index=True), items, all_queries, all_nearest, query_frames
+
+
+def infer(model: MNAD, items: torch.Tensor | None, dataset_root: str | Path, out_dir: str | Path,
+          cfg: InferConfig, device: torch.device) -> pd.DataFrame:
+    """Write `frames.csv` (one row per scored frame) and, for memory models, `memory.npz`
+    (trained and final items, per-item usage counts, a seeded sample of queries) and the
+    test-time-update ablation (`alternate_update_file`)."""
+    out_dir = Path(out_dir)
+    dataset = PreparedDataset(dataset_root)
+    model.eval()
+    table, final_items, queries, nearest, query_frames = _run_test_split(model, items, dataset, cfg, device)
+    write_csv(out_dir / FRAMES, table)
     if model.cfg.memory:
-        _write_memory_summary(out_dir / "memory.npz", trained_items, items, all_queries, all_nearest, query_frames, cfg)
+        _write_memory_summary(out_dir / MEMORY_SUMMARY, items, final_items, queries, nearest, query_frames, cfg)
+        flipped = replace(cfg, test_time_update=not cfg.test_time_update)
+        write_csv(out_dir / alternate_update_file(cfg.test_time_update),
+                  _run_test_split(model, items, dataset, flipped, device)[0])
     return table
 
 

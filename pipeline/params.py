@@ -68,7 +68,9 @@ def train_config(params: dict, dataset: str, model: str, with_supervision: bool)
                   checkpoint_every=prof["train"]["checkpoint_every"], seed=params["seed"],
                   num_workers=params["train"]["num_workers"])
     if with_supervision:
-        values.update(supervision=bool(params["supervision"]),
+        # A variant may switch supervision on for itself (report Table 8's supervised
+        # twins); the global flag switches it on for every memory variant.
+        values.update(supervision=bool(params["supervision"]) or bool(section.get("supervision", False)),
                       supervision_weight=params["memory_supervision"]["weight"],
                       supervision_target=params["memory_supervision"]["target"])
     return _pick(TrainConfig, values, f"models.{model}.train")

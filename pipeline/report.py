@@ -37,11 +37,10 @@ def collect_results(score_root: Path) -> pd.DataFrame:
     rows = []
     for path in sorted(Path(score_root).glob("*/*/metrics.json")):
         m = read_json(path)
-        row = {k: m[k] for k in ("dataset", "model", "task", "memory", "lambda", "normalisation", "checkpoint_epoch",
-                                 "auc_micro", "auc_macro", "frames", "videos")}
-        for kind, value in m["per_type"].items():
-            row[f"auc_{kind}"] = value
-        rows.append(row)
+        rows.append(_result_row(m, m["model"], m))
+        # inference-time ablations of the same trained model (MNAD Table 2)
+        for label, ablation in m.get("ablations", {}).items():
+            rows.append(_result_row(m, f"{m['model']} ({label})", ablation))
     if not rows:
         raise FileNotFoundError(f"no metrics.json under {score_root}: run the score stages first")
     results = pd.DataFrame(rows)
@@ -50,6 +49,17 @@ def collect_results(score_root: Path) -> pd.DataFrame:
     if "auc_temporal" not in results:
         results["auc_temporal"] = None
     return results
+
+
+def _result_row(m: dict, model: str, aucs: dict) -> dict:
+    row = {"dataset": m["dataset"], "model": model, "task": m["task"], "memory": m["memory"], "lambda": m["lambda"],
+           "normalisation": m["normalisation"], "checkpoint_epoch": m["checkpoint_epoch"],
+           **{k: aucs[k] for k in ("auc_micro", "auc_macro", "frames", "videos")}}
+    if "PSNR-only" in model:
+        row["lambda"] = None
+    for kind, value in aucs["per_type"].items():
+        row[f"auc_{kind}"] = value
+    return row
 
 
 def compare_with_reference(results: pd.DataFrame, settings: ClaimSettings) -> pd.DataFrame:
@@ -128,6 +138,8 @@ def render(results: pd.DataFrame, comparison: pd.DataFrame, verdicts: list[Verdi
              "<h2>Per model</h2>"]
     for row in table.itertuples():
         folder = figure_root / row.dataset / row.model
+        if not folder.is_dir():  # ablation rows share their model's figures
+            continue
         figures = "".join(f"<figure>{_img(folder / name)}<figcaption>{html.escape(caption)}</figcaption></figure>"
                           for name, caption in FIGURE_CAPTIONS.items() if (folder / name).exists())
         parts.append(f"<div class='model'><h3>{html.escape(row.dataset)} / {html.escape(row.model)}</h3>{figures}</div>")

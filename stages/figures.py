@@ -11,6 +11,7 @@ import pandas as pd
 from _common import run
 
 from pipeline import plots
+from pipeline.artifacts import MEMORY_SUMMARY
 from pipeline.params import load_params
 
 
@@ -26,7 +27,7 @@ def main() -> None:
     plots.roc_plot(scores, name, out / "roc.png")
     plots.score_timelines(scores, f"{name}: abnormality score", out / "timelines.png")
     plots.loss_curves(pd.read_csv(Path(args.train_dir) / "history.csv"), f"{name}: training losses", out / "loss.png")
-    memory_file = Path(args.infer_dir) / "memory.npz"
+    memory_file = Path(args.infer_dir) / MEMORY_SUMMARY
     if memory_file.exists():
         summary = np.load(memory_file)
         plots.memory_usage_histogram(summary["usage"], name, out / "memory_usage.png")

@@ -12,6 +12,7 @@ from pipeline.devices import pick_device
 from pipeline.inference import infer
 from pipeline.io import InputError
 from pipeline.params import infer_config, load_params, model_section
+from pipeline.artifacts import CHECKPOINT_EPOCH
 from pipeline.checkpoints import load_checkpoint
 
 
@@ -35,7 +36,7 @@ def main() -> None:
     model, items, state = load_checkpoint(path, device)
     cfg = infer_config(params, args.model, state["train_config"]["update_normalisation"])
     frames = infer(model, items, args.prepared_dir, args.out_dir, cfg, device)
-    (Path(args.out_dir) / "checkpoint_epoch.txt").write_text(f"{state['epoch']}\n")
+    (Path(args.out_dir) / CHECKPOINT_EPOCH).write_text(f"{state['epoch']}\n")
     print(f"scored {len(frames)} frames of {frames.video.nunique()} videos with {path}")
 
 

@@ -29,6 +29,7 @@ def _run(args, cwd, env):
 
 def _tiny_params(path: Path) -> None:
     params = yaml.safe_load(path.read_text())
+    params["memory_models"] = MEMORY_MODELS
     params["profiles"]["cpu"]["model"] = {"image_size": 32, "width": 4}
     params["profiles"]["cpu"]["epochs"]["synthetic"] = 1
     params["prepare"]["synthetic"].update(size=32, frames_per_video=24, train_videos=2, test_videos_per_type=1,

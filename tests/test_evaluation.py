@@ -1,0 +1,63 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.artifacts import FRAMES, alternate_update_file
+from pipeline.evaluation import evaluate
+from pipeline.params import load_params, train_config
+from pipeline.scoring import abnormality_score
+
+from conftest import ROOT
+
+
+def _frames(seed):
+    rng = np.random.default_rng(seed)
+    n = 20
+    return pd.DataFrame({"video": ["a"] * n + ["b"] * n, "frame": list(range(n)) * 2,
+                         "label": ([0] * 12 + [1] * 8) * 2, "anomaly_type": (["normal"] * 12 + ["temporal"] * 8) * 2,
+                         "psnr": rng.normal(30, 2, 2 * n), "distance": rng.uniform(0, 1, 2 * n),
+                         "regular_score": 0.1, "updated": False})
+
+
+def test_memory_model_gets_both_inference_time_ablations(tmp_path):
+    configured, other = _frames(0), _frames(1)
+    configured.to_csv(tmp_path / FRAMES, index=False)
+    other.to_csv(tmp_path / alternate_update_file(True), index=False)
+    scores, metrics = evaluate(tmp_path, 0.6, "per_video", memory_term=True, test_time_update=True)
+    assert np.allclose(scores.score, abnormality_score(configured, 0.6))
+    assert set(metrics["ablations"]) == {"without test-time update", "PSNR-only score"}
+    psnr_only = configured.assign(score=abnormality_score(configured, None))
+    from pipeline.metrics import frame_aucs
+    assert metrics["ablations"]["PSNR-only score"]["auc_micro"] == pytest.approx(frame_aucs(psnr_only)["auc_micro"])
+    other["score"] = abnormality_score(other, 0.6)
+    assert metrics["ablations"]["without test-time update"]["auc_micro"] == pytest.approx(frame_aucs(other)["auc_micro"])
+
+
+def test_memory_term_switched_off_scores_psnr_only(tmp_path):
+    configured = _frames(0)
+    configured.to_csv(tmp_path / FRAMES, index=False)
+    configured.to_csv(tmp_path / alternate_update_file(False), index=False)
+    scores, metrics = evaluate(tmp_path, 0.6, "per_video", memory_term=False, test_time_update=False)
+    assert metrics["lambda"] is None and not metrics["memory_term"]
+    assert np.allclose(scores.score, abnormality_score(configured, None))
+    assert set(metrics["ablations"]) == {"with test-time update", "PSNR + memory distance score"}
+
+
+def test_model_without_memory_has_no_ablations(tmp_path):
+    _frames(0).drop(columns=["distance"]).to_csv(tmp_path / FRAMES, index=False)
+    _, metrics = evaluate(tmp_path, None, "per_video", memory_term=True, test_time_update=None)
+    assert metrics["ablations"] == {} and metrics["lambda"] is None
+
+
+def test_train_config_from_params():
+    params = load_params(ROOT / "params.yaml")
+    cfg = train_config(params, "synthetic", "recon_mem", with_supervision=True)
+    assert cfg.lr == params["profiles"][params["profile"]]["train"]["lr"]["reconstruction"]
+    assert (cfg.lambda_c, cfg.lambda_s) == (0.01, 0.01)  # MNAD sec. 4.1, reconstruction
+    assert cfg.supervision is False
+    assert train_config(params, "synthetic", "pred_mem_sup", with_supervision=True).supervision is True
+    params["supervision"] = True
+    assert train_config(params, "synthetic", "pred_mem", with_supervision=True).supervision is True
+    paper = dict(params, profile="paper")
+    assert train_config(paper, "ped2", "recon_mem", True).lr == 2e-5  # MNAD sec. 4.1
+    assert train_config(paper, "ped2", "pred_mem", True).epochs == 60
