@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from pipeline.artifacts import FRAMES, MEMORY_SUMMARY, alternate_update_file
+from pipeline.artifacts import EXAMPLES, FRAMES, MEMORY_SUMMARY, alternate_update_file
 from pipeline.data.clips import resize_frames
 from pipeline.data.index import PreparedDataset
 from pipeline.io import atomic_path, write_csv
@@ -58,15 +58,33 @@ def _clip_inputs(frames: np.ndarray, targets: list[int], input_frames: int, task
     return inputs, x[targets]
 
 
+def _to_uint8(image: torch.Tensor) -> np.ndarray:
+    """(3, H, W) in [-1, 1] -> (H, W, 3) uint8."""
+    return ((image.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
+
+
+class WorstAbnormalFrame:
+    """Keeps the abnormal frame with the lowest PSNR of a video (target and prediction),
+    for the prediction-error heat maps of MNAD Fig. 4."""
+
+    def __init__(self, labels: np.ndarray | None):
+        self.labels, self.best = labels, None
+
+    def consider(self, t: int, value: float, output: torch.Tensor, target: torch.Tensor) -> None:
+        if self.labels is not None and self.labels[t] == 1 and (self.best is None or value < self.best[1]):
+            self.best = (t, value, _to_uint8(target), _to_uint8(output))
+
+
 @torch.no_grad()
 def infer_video(model: MNAD, items: torch.Tensor | None, frames: np.ndarray, cfg: InferConfig,
-                device: torch.device, sampler: torch.Generator | None = None
+                device: torch.device, sampler: torch.Generator | None = None, worst: WorstAbnormalFrame | None = None,
                 ) -> tuple[pd.DataFrame, torch.Tensor | None, list[torch.Tensor], list[torch.Tensor]]:
     """Run one video. Returns per-frame rows, the memory after the video, and, per
     frame of a memory model, the nearest item of every query (K,) and a sample of
     `queries_per_frame` queries with their nearest items, as (n, C + 1) rows."""
     mcfg = model.cfg
     sampler = sampler or torch.Generator().manual_seed(cfg.seed)
+    worst = worst or WorstAbnormalFrame(None)
 
     def keep(flat: torch.Tensor, nearest: torch.Tensor) -> None:
         nearest_out.append(nearest.cpu())
@@ -81,7 +99,9 @@ def infer_video(model: MNAD, items: torch.Tensor | None, frames: np.ndarray, cfg
         query, skips = model.encode(inputs)
         if not mcfg.memory:
             output = model.decode(query, skips, None)
-            rows += [{"frame": t, "psnr": float(p)} for t, p in zip(chunk, psnr(output, target))]
+            for i, (t, p) in enumerate(zip(chunk, psnr(output, target))):
+                rows.append({"frame": t, "psnr": float(p)})
+                worst.consider(t, float(p), output[i], target[i])
             continue
         if not cfg.test_time_update:
             output = model.decode(query, skips, items)
@@ -91,6 +111,7 @@ def infer_video(model: MNAD, items: torch.Tensor | None, frames: np.ndarray, cfg
             for i, t in enumerate(chunk):
                 rows.append({"frame": t, "psnr": float(psnr(output[i:i + 1], target[i:i + 1])[0]),
                              "distance": float(distance[i]), "regular_score": float(regular[i]), "updated": False})
+                worst.consider(t, rows[-1]["psnr"], output[i], target[i])
                 keep(flat[i], mem.nearest_items(flat[i], items)[:, 0])
             continue
         for i, t in enumerate(chunk):  # sequential: frame t reads the memory updated by frames < t
@@ -105,16 +126,20 @@ def infer_video(model: MNAD, items: torch.Tensor | None, frames: np.ndarray, cfg
                 items = mem.update(items, flat, cfg.update_normalisation)
             rows.append({"frame": t, "psnr": float(psnr(output, target[i:i + 1])[0]),
                          "distance": distance, "regular_score": regular, "updated": updated})
+            worst.consider(t, rows[-1]["psnr"], output[0], target[i])
     return pd.DataFrame(rows), items, queries_out, nearest_out
 
 
 def _run_test_split(model: MNAD, items, dataset: PreparedDataset, cfg: InferConfig, device: torch.device):
     sampler = torch.Generator().manual_seed(cfg.seed)
-    tables, all_queries, all_nearest, query_frames = [], [], [], []
+    tables, all_queries, all_nearest, query_frames, examples = [], [], [], [], []
     for video in tqdm(dataset.videos("test"), desc="infer", mininterval=2):
         frames = resize_frames(np.asarray(dataset.frames("test", video)), model.cfg.image_size)
-        rows, items, queries, nearest = infer_video(model, items, frames, cfg, device, sampler)
         truth = dataset.frame_table("test", video).set_index("frame")
+        worst = WorstAbnormalFrame(truth.label.to_numpy())
+        rows, items, queries, nearest = infer_video(model, items, frames, cfg, device, sampler, worst)
+        if worst.best is not None:
+            examples.append((video, *worst.best))
         rows.insert(0, "video", video)
         rows["label"] = truth.loc[rows.frame, "label"].to_numpy()
         rows["anomaly_type"] = truth.loc[rows.frame, "anomaly_type"].to_numpy()
@@ -122,7 +147,19 @@ def _run_test_split(model: MNAD, items, dataset: PreparedDataset, cfg: InferConf
         all_queries += queries
         all_nearest += nearest
         query_frames += [(video, t, lab) for t, lab in zip(rows.frame, rows.label)]
-    return pd.concat(tables, ignore_index=True), items, all_queries, all_nearest, query_frames
+    return pd.concat(tables, ignore_index=True), items, all_queries, all_nearest, query_frames, examples
+
+
+def _write_examples(path: Path, examples: list, count: int = 3) -> None:
+    """The `count` abnormal frames with the lowest PSNR, from different videos."""
+    chosen = sorted(examples, key=lambda e: e[2])[:count]
+    if not chosen:
+        return
+    with atomic_path(path, suffix=".npz") as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, video=np.array([e[0] for e in chosen]), frame=np.array([e[1] for e in chosen]),
+                     psnr=np.array([e[2] for e in chosen]), target=np.stack([e[3] for e in chosen]),
+                     prediction=np.stack([e[4] for e in chosen]))
 
 
 def infer(model: MNAD, items: torch.Tensor | None, dataset_root: str | Path, out_dir: str | Path,
@@ -133,8 +170,9 @@ def infer(model: MNAD, items: torch.Tensor | None, dataset_root: str | Path, out
     out_dir = Path(out_dir)
     dataset = PreparedDataset(dataset_root)
     model.eval()
-    table, final_items, queries, nearest, query_frames = _run_test_split(model, items, dataset, cfg, device)
+    table, final_items, queries, nearest, query_frames, examples = _run_test_split(model, items, dataset, cfg, device)
     write_csv(out_dir / FRAMES, table)
+    _write_examples(out_dir / EXAMPLES, examples)
     if model.cfg.memory:
         _write_memory_summary(out_dir / MEMORY_SUMMARY, items, final_items, queries, nearest, query_frames, cfg)
         flipped = replace(cfg, test_time_update=not cfg.test_time_update)

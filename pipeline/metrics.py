@@ -57,3 +57,53 @@ def frame_aucs(frames: pd.DataFrame, score_column: str = "score") -> dict:
 def roc_points(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     fpr, tpr, _ = roc_curve(labels, scores)
     return fpr, tpr
+
+
+def rank_auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
+    """AUC as the Mann-Whitney statistic (average ranks for ties); equals roc_auc_score,
+    fast enough to call inside a bootstrap loop."""
+    from scipy.stats import rankdata
+
+    labels = np.asarray(labels).astype(bool)
+    n_pos = int(labels.sum())
+    n_neg = len(labels) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return None
+    ranks = rankdata(scores)
+    return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def bootstrap_auc_interval(per_seed_videos: list[list[tuple[np.ndarray, np.ndarray]]], resamples: int = 500,
+                           seed: int = 0, level: float = 0.95) -> tuple[float, float] | None:
+    """Percentile interval of the seed-averaged pooled AUC when the test *videos* are
+    resampled with replacement (videos, not frames, are the independent units).
+
+    per_seed_videos[s][v] = (labels, scores) of video v for training seed s; every seed
+    lists the same videos in the same order."""
+    if resamples <= 0 or not per_seed_videos:
+        return None
+    rng = np.random.default_rng(seed)
+    n_videos = len(per_seed_videos[0])
+    values = []
+    for _ in range(resamples):
+        pick = rng.integers(0, n_videos, n_videos)
+        aucs = [rank_auc(np.concatenate([videos[i][0] for i in pick]), np.concatenate([videos[i][1] for i in pick]))
+                for videos in per_seed_videos]
+        if all(a is not None for a in aucs):
+            values.append(np.mean(aucs))
+    if len(values) < resamples / 2:
+        return None  # most resamples held one class only: no meaningful interval
+    alpha = (1 - level) / 2
+    return float(np.quantile(values, alpha)), float(np.quantile(values, 1 - alpha))
+
+
+def memory_usage_stats(usage: np.ndarray) -> dict:
+    """How evenly the test queries spread over the memory items (report sec. 5, Fig. 2/4):
+    items used at all, the most used item's share, and the usage entropy normalised to
+    [0, 1] (1 = perfectly uniform, 0 = one item takes every query)."""
+    usage = np.asarray(usage, dtype=float)
+    share = usage / usage.sum()
+    nonzero = share[share > 0]
+    entropy = float(-(nonzero * np.log(nonzero)).sum() / np.log(len(usage))) if len(usage) > 1 else 0.0
+    return {"items": int(len(usage)), "items_used": int((usage > 0).sum()), "top_share": float(share.max()),
+            "usage_entropy": entropy}

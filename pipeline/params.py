@@ -23,6 +23,13 @@ def load_params(path: str | Path = PARAMS_FILE) -> dict:
     return yaml.safe_load(path.read_text())
 
 
+def seeds(params: dict) -> list[int]:
+    values = params["seeds"]
+    if not isinstance(values, list) or not values or not all(isinstance(v, int) for v in values):
+        raise InputError(f"params.yaml: seeds must be a non-empty list of integers, got {values!r}")
+    return values
+
+
 def _pick(cls, values: dict[str, Any], where: str):
     known = {f.name for f in fields(cls)}
     unknown = set(values) - known
@@ -54,7 +61,7 @@ def mnad_config(params: dict, model: str) -> MNADConfig:
     return MNADConfig(**arch, **profile(params)["model"])
 
 
-def train_config(params: dict, dataset: str, model: str, with_supervision: bool) -> TrainConfig:
+def train_config(params: dict, dataset: str, model: str, with_supervision: bool, seed: int = 0) -> TrainConfig:
     """MNAD sec. 4.1 hyper-parameters: learning rate by task from the profile (the paper
     profile uses 2e-4 prediction / 2e-5 reconstruction), loss weights from the model."""
     prof, section = profile(params), dict(model_section(params, model)["train"])
@@ -65,7 +72,7 @@ def train_config(params: dict, dataset: str, model: str, with_supervision: bool)
     if epochs is None:
         raise InputError(f"params.yaml: profiles.{params['profile']}.epochs has no entry for dataset '{dataset}'.")
     values = dict(section, lr=prof["train"]["lr"][task], epochs=epochs, batch_size=prof["train"]["batch_size"],
-                  checkpoint_every=prof["train"]["checkpoint_every"], seed=params["seed"],
+                  checkpoint_every=prof["train"]["checkpoint_every"], seed=seed,
                   num_workers=params["train"]["num_workers"])
     if with_supervision:
         # A variant may switch supervision on for itself (report Table 8's supervised
@@ -76,8 +83,8 @@ def train_config(params: dict, dataset: str, model: str, with_supervision: bool)
     return _pick(TrainConfig, values, f"models.{model}.train")
 
 
-def infer_config(params: dict, model: str, update_normalisation: str) -> InferConfig:
+def infer_config(params: dict, model: str, update_normalisation: str, seed: int = 0) -> InferConfig:
     section = dict(model_section(params, model)["infer"])
     section.pop("checkpoint", None)
-    return _pick(InferConfig, dict(section, update_normalisation=update_normalisation, seed=params["seed"]),
+    return _pick(InferConfig, dict(section, update_normalisation=update_normalisation, seed=seed),
                  f"models.{model}.infer")

@@ -14,9 +14,13 @@ from pipeline.io import atomic_path  # noqa: E402
 from pipeline.metrics import anomaly_kinds, roc_points, type_subset  # noqa: E402
 
 
-def _save(fig, path: Path) -> None:
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+def _save(fig, path) -> None:
+    """PNG to a path (atomically) or to a binary file object."""
+    if isinstance(path, (str, Path)):
+        with atomic_path(path, suffix=".png") as tmp:
+            fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+    else:
+        fig.savefig(path, dpi=110, bbox_inches="tight", format="png")
     plt.close(fig)
 
 
@@ -99,4 +103,41 @@ def loss_curves(history: pd.DataFrame, title: str, path: Path) -> None:
     ax.set_xlabel("epoch")
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7)
+    _save(fig, path)
+
+
+def error_heatmaps(targets: np.ndarray, predictions: np.ndarray, captions: list[str], title: str, path: Path) -> None:
+    """MNAD Fig. 4: frame, prediction error, and the regions whose error exceeds the frame's
+    mean error overlaid in red. targets, predictions: (N, H, W, 3) uint8."""
+    n = len(targets)
+    fig, axes = plt.subplots(n, 3, figsize=(7.5, 2.5 * n), squeeze=False)
+    for row, (target, prediction, caption) in enumerate(zip(targets, predictions, captions)):
+        error = ((target.astype(float) - prediction.astype(float)) / 255.0) ** 2
+        error = error.mean(axis=2)
+        overlay = target.astype(float) / 255.0
+        mask = error > error.mean()
+        overlay[mask] = 0.5 * overlay[mask] + 0.5 * np.array([1.0, 0.0, 0.0])
+        for ax, image, label in zip(axes[row], (target, error, overlay), (caption, "prediction error", "error > mean")):
+            ax.imshow(image, cmap="inferno" if image.ndim == 2 else None)
+            ax.set_title(label, fontsize=8)
+            ax.axis("off")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def lambda_sweep_plot(sweeps: dict[str, list[dict]], paper_lambdas: dict[str, float], title: str, path: Path) -> None:
+    """AUC against lambda (eq. 16) per memory variant; dots mark the lambda each model used."""
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for model, rows in sweeps.items():
+        lam = [r["lambda"] for r in rows]
+        auc = [np.nan if r["auc_micro"] is None else r["auc_micro"] for r in rows]
+        line, = ax.plot(lam, auc, label=model, lw=1.2)
+        used = paper_lambdas.get(model)
+        if used is not None:
+            ax.plot([used], [np.interp(used, lam, auc)], "o", color=line.get_color())
+    ax.set_xlabel("lambda (weight of the PSNR term, eq. 16)")
+    ax.set_ylabel("pooled AUC")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=6, ncol=2)
     _save(fig, path)

@@ -1,172 +1,323 @@
-"""The audit page: reports/index.html, generated only from pipeline outputs.
+"""The audit page, reports/index.html, generated only from pipeline outputs.
 
-Inputs: runs/score/<dataset>/<model>/metrics.json and runs/figures/<dataset>/<model>/*.png.
-Images are embedded (base64), so the page is one self-contained file that works offline.
+Inputs: runs/score/<dataset>/<model>/metrics.json, runs/figures/<dataset>/<model>/
+(*.png, summary.json) and pipeline/reference_numbers.csv. Images are embedded (base64),
+so the page is one self-contained file that works offline.
 """
 from __future__ import annotations
 
 import base64
 import datetime as _dt
 import html
+import io
 import platform
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import yaml
 
-from pipeline.claims import ClaimSettings, Verdict, memory_helps_claim, reproduction_verdicts, synthetic_temporal_claim
+from pipeline import plots
+from pipeline.browser import SELF_CHECK_SCRIPT, screenshot
+from pipeline.claims import ClaimSettings, Verdict, all_claims, fmt, reproduction_verdicts
 from pipeline.io import atomic_path, read_json, write_csv, write_json
 
 REFERENCE_FILE = Path(__file__).with_name("reference_numbers.csv")
 
 FIGURE_CAPTIONS = {
+    "roc.png": "Frame-level ROC, pooled over videos, and per anomaly type. Look for: a curve on the diagonal means the "
+               "model cannot see that kind of anomaly.",
+    "timelines.png": "Abnormality score per frame (black) with abnormal ground truth shaded red. Look for: peaks inside "
+                     "the shaded spans, and flat scores outside them.",
+    "heatmaps.png": "The abnormal frames the model predicts worst (MNAD Fig. 4): frame, squared prediction error, and the "
+                    "pixels whose error exceeds the frame's mean in red. Look for: red on the abnormal object only.",
     "memory_usage.png": "Share of test queries whose nearest item is each memory item. Look for: how many items are used "
-                        "at all, and how lopsided the use is (report Fig. 2 and 4 found 6, 9 and 1 used items).",
+                        "at all, and how lopsided the use is (the report found 6, 9 and 1 of 10 on the benchmarks).",
     "tsne.png": "openTSNE of sampled test queries (dots, coloured by nearest item) and memory items (stars). Look for: "
                 "separate clusters around distinct items (MNAD Fig. 6) versus one blob.",
-    "roc.png": "Frame-level ROC, pooled over videos, and per anomaly type. Look for: the temporal curve near the diagonal "
-               "means the model cannot see speed anomalies.",
-    "timelines.png": "Abnormality score per frame (black) with abnormal ground truth shaded red. Look for: score peaks "
-                     "inside the shaded spans.",
-    "loss.png": "Training losses per epoch (log scale). Look for: convergence, and the separateness loss staying flat "
-                "when items collapse.",
+    "loss.png": "Training losses per epoch (log scale), first seed. Look for: convergence; a flat separateness loss "
+                "near the margin means items and queries collapsed together.",
 }
+# (title, models shown side by side, what to look for) for the cross-model figure sections
+SIDE_BY_SIDE = [
+    ("Memory usage with and without the memory-distribution supervision (report Fig. 2 and 4)", "memory_usage.png",
+     ["pred_mem", "pred_mem_sup", "recon_mem"],
+     "Look for: the supervised model (pred_mem_sup) spreading queries over more items."),
+    ("t-SNE of queries and items: with separateness loss, without it, and with supervision (report Fig. 1 and 5)",
+     "tsne.png", ["pred_mem", "pred_mem_nosep", "pred_mem_sup"],
+     "Look for: distinct clusters with the separateness loss, a merged cloud without it (MNAD Fig. 6)."),
+]
 
 
-def collect_results(score_root: Path) -> pd.DataFrame:
-    rows = []
-    for path in sorted(Path(score_root).glob("*/*/metrics.json")):
-        m = read_json(path)
-        rows.append(_result_row(m, m["model"], m))
-        # inference-time ablations of the same trained model (MNAD Table 2)
-        for label, ablation in m.get("ablations", {}).items():
-            rows.append(_result_row(m, f"{m['model']} ({label})", ablation))
-    if not rows:
-        raise FileNotFoundError(f"no metrics.json under {score_root}: run the score stages first")
-    results = pd.DataFrame(rows)
-    # Models without memory have no lambda: say so instead of leaving NaN in the table.
-    results["lambda"] = [f"{v:g}" if v is not None and not pd.isna(v) else "PSNR only" for v in results["lambda"]]
-    if "auc_temporal" not in results:
-        results["auc_temporal"] = None
-    return results
-
-
-def _result_row(m: dict, model: str, aucs: dict) -> dict:
-    row = {"dataset": m["dataset"], "model": model, "task": m["task"], "memory": m["memory"], "lambda": m["lambda"],
-           "normalisation": m["normalisation"], "checkpoint_epoch": m["checkpoint_epoch"],
-           **{k: aucs[k] for k in ("auc_micro", "auc_macro", "frames", "videos")}}
-    if "PSNR-only" in model:
-        row["lambda"] = None
+def _metrics_row(m: dict, model: str, aucs: dict, interval: dict | None) -> dict:
+    row = {"dataset": m["dataset"], "model": model, "task": m["task"], "memory": m["memory"],
+           "lambda": aucs.get("lambda", m["lambda"]), "seeds": len(m.get("seeds", [0])),
+           "checkpoint_epoch": m["checkpoint_epoch"], "auc_micro": aucs["auc_micro"],
+           "auc_micro_lo": None, "auc_micro_hi": None,
+           "auc_micro_std": aucs.get("auc_micro_std"), "auc_macro": aucs["auc_macro"],
+           "updated_fraction": aucs.get("updated_fraction")}
+    interval = interval or {}
+    if interval.get("auc_micro"):
+        row["auc_micro_lo"], row["auc_micro_hi"] = interval["auc_micro"]
     for kind, value in aucs["per_type"].items():
         row[f"auc_{kind}"] = value
+        bounds = interval.get(kind) or (None, None)
+        row[f"auc_{kind}_lo"], row[f"auc_{kind}_hi"] = bounds
     return row
 
 
+def collect_results(score_root: Path) -> pd.DataFrame:
+    """One row per (dataset, model), plus one per inference-time ablation of a memory model."""
+    rows = []
+    for path in sorted(Path(score_root).glob("*/*/metrics.json")):
+        m = read_json(path)
+        rows.append(_metrics_row(m, m["model"], m, m.get("interval")))
+        for label, ablation in m.get("ablations", {}).items():
+            lam = None if label == "PSNR-only score" else m["lambda"]
+            rows.append(_metrics_row(m, f"{m['model']} ({label})", {**ablation, "lambda": lam}, None))
+    if not rows:
+        raise FileNotFoundError(f"no metrics.json under {score_root}: run the score stages first")
+    return pd.DataFrame(rows)
+
+
+def collect_figure_summaries(figure_root: Path) -> dict[tuple[str, str], dict]:
+    return {(p.parent.parent.name, p.parent.name): read_json(p) for p in sorted(Path(figure_root).glob("*/*/summary.json"))}
+
+
 def compare_with_reference(results: pd.DataFrame, settings: ClaimSettings) -> pd.DataFrame:
-    reference = pd.read_csv(REFERENCE_FILE)
-    merged = reference.merge(results[["dataset", "model", "auc_micro"]].rename(columns={"auc_micro": "ours"}),
-                             on=["dataset", "model"], how="left").rename(columns={"value": "reported"})
+    reference = pd.read_csv(REFERENCE_FILE, dtype={"model": str}).rename(columns={"value": "reported"})
+    ours = results[["dataset", "model", "auc_micro", "auc_micro_lo", "auc_micro_hi", "lambda", "checkpoint_epoch"]]
+    ours = ours.rename(columns={"auc_micro": "ours", "auc_micro_lo": "ours_lo", "auc_micro_hi": "ours_hi"})
+    merged = reference.merge(ours, on=["dataset", "model"], how="left")
+    for column in ("ours", "ours_lo", "ours_hi"):
+        merged[column] = pd.to_numeric(merged[column])
     return reproduction_verdicts(merged, settings)
 
 
+def lambda_sweeps(score_root: Path) -> pd.DataFrame:
+    rows = []
+    for path in sorted(Path(score_root).glob("*/*/metrics.json")):
+        m = read_json(path)
+        for point in m.get("lambda_sweep", []):
+            rows.append({"dataset": m["dataset"], "model": m["model"], "used_lambda": m["lambda"], **point})
+    return pd.DataFrame(rows, columns=["dataset", "model", "used_lambda", "lambda", "auc_micro"])
+
+
+# ----------------------------------------------------------------------------------- HTML
 def _img(path: Path) -> str:
-    data = base64.b64encode(path.read_bytes()).decode()
-    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(path.stem)}">'
+    return _img_bytes(path.read_bytes(), path.stem)
+
+
+def _img_bytes(data: bytes, alt: str) -> str:
+    return f'<img src="data:image/png;base64,{base64.b64encode(data).decode()}" alt="{html.escape(alt)}">'
+
+
+def _figure(image_html: str, caption: str) -> str:
+    return f"<figure>{image_html}<figcaption>{html.escape(caption)}</figcaption></figure>"
+
+
+def _cell(v) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "n/a"
+    if isinstance(v, (float, np.floating)):
+        return f"{v:.3f}"
+    return html.escape(str(v))
 
 
 def _table(frame: pd.DataFrame) -> str:
-    def cell(v):
-        if isinstance(v, float):
-            return "n/a" if pd.isna(v) else f"{v:.3f}"
-        return "n/a" if v is None else html.escape(str(v))
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>" for row in frame.itertuples(index=False))
+    body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>" for row in frame.itertuples(index=False))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _verdict_html(v: Verdict) -> str:
-    cls = v.verdict.replace(" ", "-")
     evidence = "".join(f"<li>{html.escape(e)}</li>" for e in v.evidence)
-    return (f'<div class="claim"><span class="verdict {cls}">{html.escape(v.verdict)}</span> '
+    return (f'<div class="claim"><span class="verdict {v.verdict.replace(" ", "-")}">{html.escape(v.verdict)}</span> '
             f'<b>{html.escape(v.paper)}:</b> {html.escape(v.claim)}<br><small>Rule: {html.escape(v.rule)}</small>'
             f"<ul>{evidence}</ul></div>")
 
 
-def _provenance() -> dict:
+def results_table(results: pd.DataFrame) -> pd.DataFrame:
+    """The headline table: AUC with its interval, per dataset and variant."""
+    shown = results.copy()
+    shown["lambda"] = [("PSNR only" if v is None or pd.isna(v) else f"{v:g}") for v in shown["lambda"]]
+    shown["AUC micro [95% CI]"] = [f"{fmt(a)} [{fmt(lo)}, {fmt(hi)}]" if lo is not None and not pd.isna(lo) else fmt(a)
+                                   for a, lo, hi in zip(shown.auc_micro, shown.auc_micro_lo, shown.auc_micro_hi)]
+    kinds = sorted(c for c in shown.columns if c.startswith("auc_") and not c.endswith(("_lo", "_hi", "_std"))
+                   and c not in ("auc_micro", "auc_macro"))
+    columns = ["dataset", "model", "seeds", "checkpoint_epoch", "lambda", "AUC micro [95% CI]", "auc_micro_std",
+               "auc_macro", *kinds, "updated_fraction"]
+    return shown[columns].rename(columns={"checkpoint_epoch": "epoch", "auc_micro_std": "std over seeds",
+                                          "updated_fraction": "frames updating memory"}).sort_values(["dataset", "model"])
+
+
+def _sweep_section(sweeps: pd.DataFrame) -> str:
+    if sweeps.empty:
+        return "<p>No memory model was scored.</p>"
+    parts = []
+    for dataset, group in sweeps.groupby("dataset"):
+        series = {m: g.sort_values("lambda").to_dict("records") for m, g in group.groupby("model")}
+        used = {m: g.used_lambda.iloc[0] for m, g in group.groupby("model")}
+        buffer = io.BytesIO()
+        plots.lambda_sweep_plot(series, used, f"{dataset}: AUC against lambda", buffer)
+        best = group.loc[group.groupby("model").auc_micro.idxmax(), ["model", "used_lambda", "lambda", "auc_micro"]]
+        at_used = [group[(group.model == m) & np.isclose(group["lambda"], u)].auc_micro.mean() if u is not None else None
+                   for m, u in zip(best.model, best.used_lambda)]
+        best = best.assign(auc_at_used=at_used).rename(columns={
+            "used_lambda": "lambda used", "lambda": "best lambda (tuned on the test set)",
+            "auc_micro": "AUC at best lambda", "auc_at_used": "AUC at lambda used"})
+        parts.append(_figure(_img_bytes(buffer.getvalue(), f"lambda sweep {dataset}"),
+                             "Pooled AUC as lambda moves from distance-only (0) to PSNR-only (1), computed from the stored "
+                             "per-frame PSNR and distances. Dots: the lambda each model used. Look for: how much the "
+                             "headline number depends on lambda."))
+        parts.append(_table(best))
+    return ("<p>The best lambda below is chosen on the test set, as the reproducibility report did (Table 5); it is "
+            "shown for transparency and never used as a headline number.</p>" + "".join(parts))
+
+
+def _side_by_side(figure_root: Path, datasets: list[str]) -> str:
+    parts = []
+    for title, name, models, look_for in SIDE_BY_SIDE:
+        for dataset in datasets:
+            found = [(m, figure_root / dataset / m / name) for m in models if (figure_root / dataset / m / name).exists()]
+            if found:
+                figures = "".join(_figure(_img(path), f"{dataset} / {m}") for m, path in found)
+                parts.append(f"<h3>{html.escape(title)}: {html.escape(dataset)}</h3><p>{html.escape(look_for)}</p>{figures}")
+    return "".join(parts) or "<p>No memory model was run.</p>"
+
+
+def _memory_table(summaries: dict) -> str:
+    rows = [{"dataset": d, "model": m, **s["memory"]} for (d, m), s in summaries.items() if "memory" in s]
+    if not rows:
+        return ""
+    return _table(pd.DataFrame(rows).rename(columns={"items_used": "items ever used", "top_share": "top item share"}))
+
+
+def _git_revision() -> str:
     try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False).stdout.strip()
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True,
+                               check=False).stdout.strip()
+        return (out.stdout.strip() or "unknown") + (" (with uncommitted changes)" if dirty else "")
     except OSError:
-        rev = ""
+        return "unknown"
+
+
+def _prepared_hashes(lock_file: Path = Path("dvc.lock")) -> list[dict]:
+    """Content hashes of the prepared datasets, from dvc.lock (written by the time this runs)."""
+    if not lock_file.exists():
+        return []
+    stages = yaml.safe_load(lock_file.read_text()).get("stages", {})
+    return [{"stage": name, "output": out["path"], "md5": out.get("md5", "")}
+            for name, stage in stages.items() if name.startswith("prepare@") for out in stage.get("outs", [])]
+
+
+def _provenance(params: dict, summaries: dict) -> str:
     import torch
-    return {"git revision": rev or "unknown", "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "python": platform.python_version(), "torch": torch.__version__, "machine": platform.machine(),
-            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"}
+
+    facts = {"git revision": _git_revision(),
+             "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+             "python / torch": f"{platform.python_version()} / {torch.__version__}",
+             "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}",
+             "GPU": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none (CPU run)"}
+    keys = ["datasets", "profile", "lambda", "supervision", "seeds", "memory_models", "plain_models"]
+    facts.update({f"param {k}": params.get(k) for k in keys})
+    prov = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>" for k, v in facts.items())
+    timing = pd.DataFrame([{"dataset": d, "model": m, "train seconds": s.get("train_seconds"),
+                            "infer seconds": s.get("infer_seconds"), "checkpoint epoch": s.get("checkpoint_epoch")}
+                           for (d, m), s in summaries.items()])
+    hashes = pd.DataFrame(_prepared_hashes())
+    return (f"<table>{prov}</table><h3>Wall time per stage</h3>" + (_table(timing) if len(timing) else "<p>n/a</p>")
+            + "<h3>Prepared datasets (dvc.lock)</h3>" + (_table(hashes) if len(hashes) else "<p>no dvc.lock yet</p>"))
 
 
 STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
-h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
-table{border-collapse:collapse;font-size:.85em;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .5em;text-align:right}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}h3{font-size:1.05em}
+table{border-collapse:collapse;font-size:.8em;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .45em;text-align:right}
 th{background:#f3f3f3}td:first-child,td:nth-child(2){text-align:left}
 .claim{margin:.6em 0;padding:.5em .8em;background:#fafafa;border-left:4px solid #bbb}
 .verdict{font-weight:bold;padding:.1em .4em;border-radius:3px;color:#fff}
 .supported{background:#2e7d32}.not-supported{background:#c62828}.not-tested-yet{background:#757575}
-figure{display:inline-block;vertical-align:top;margin:.5em;max-width:48%}figure img{max-width:100%}
-figcaption{font-size:.8em;color:#555}.model{margin-top:1.5em}small{color:#555}
+figure{display:inline-block;vertical-align:top;margin:.5em;max-width:31%}figure img{max-width:100%}
+figcaption{font-size:.78em;color:#555}small{color:#555}nav a{margin-right:1em}
 """
 
 
-def render(results: pd.DataFrame, comparison: pd.DataFrame, verdicts: list[Verdict], figure_root: Path,
+def render(results, comparison, verdicts, sweeps, figure_root: Path, summaries: dict, params: dict,
            settings: ClaimSettings) -> str:
-    table = results.drop(columns=["task", "frames", "videos"]).sort_values(["dataset", "model"])
     tested = comparison[comparison.verdict != "not tested yet"]
-    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>memaudit report</title>"
-             f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{STYLE}</style></head><body>",
-             "<h1>memaudit: reproducibility audit of memory-augmented video anomaly detection</h1>",
-             "<h2>Summary: claims and verdicts</h2>",
-             f"<p>Tolerance for reproducing a reported AUC: {settings.tolerance:.2f} (AUC points).</p>",
-             *[_verdict_html(v) for v in verdicts],
-             "<h2>Results: frame-level AUC per dataset and model</h2>",
-             "<p>auc_micro: all frames of all test videos pooled into one ROC (the official MNAD evaluation). "
-             "auc_macro: mean of per-video AUCs. auc_&lt;type&gt;: pooled AUC over the videos holding that anomaly type. "
-             "Scores are min-max normalised per video (MNAD eq. 17); prediction models score from the 5th frame on.</p>",
-             _table(table),
-             "<h2>Ours versus reported numbers</h2>",
-             _table(tested[["paper", "source", "dataset", "model", "reported", "ours", "delta", "verdict"]]) if len(tested)
-             else "<p>No dataset with reported numbers (Ped2, Avenue, ShanghaiTech) is prepared yet, so no reported "
-                  f"number is tested; {len(comparison)} reference numbers are waiting (see README, adding datasets).</p>",
-             "<h2>Per model</h2>"]
-    for row in table.itertuples():
-        folder = figure_root / row.dataset / row.model
-        if not folder.is_dir():  # ablation rows share their model's figures
-            continue
-        figures = "".join(f"<figure>{_img(folder / name)}<figcaption>{html.escape(caption)}</figcaption></figure>"
-                          for name, caption in FIGURE_CAPTIONS.items() if (folder / name).exists())
-        parts.append(f"<div class='model'><h3>{html.escape(row.dataset)} / {html.escape(row.model)}</h3>{figures}</div>")
-    prov = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>" for k, v in _provenance().items())
-    parts += ["<h2>Provenance</h2>", f"<table>{prov}</table>", "</body></html>"]
-    return "\n".join(parts)
+    untested = comparison[comparison.verdict == "not tested yet"]
+    datasets = sorted(results.dataset.unique())
+    counts = pd.Series([v.verdict for v in verdicts]).value_counts().to_dict()
+    sections = [
+        ("summary", "Summary: claims and verdicts",
+         f"<p>{counts.get('supported', 0)} supported, {counts.get('not supported', 0)} not supported, "
+         f"{counts.get('not tested yet', 0)} not tested yet. Tolerance: {settings.tolerance:.2f} AUC points. Intervals: "
+         "95% bootstrap over test videos, averaged over training seeds.</p>" + "".join(map(_verdict_html, verdicts))),
+        ("results", "Results: frame-level AUC per dataset and variant",
+         "<p>AUC micro: all scored frames of all test videos pooled into one ROC (the official MNAD evaluation); macro: "
+         "mean of per-video AUCs; per anomaly type: pooled over the videos holding that type. Scores are min-max "
+         "normalised per video (MNAD eq. 17); prediction models score from the 5th frame on. Rows in parentheses are "
+         "inference-time ablations of the trained model above them.</p>" + _table(results_table(results))),
+        ("reported", "Ours versus reported numbers",
+         (_table(tested[["paper", "table", "row", "dataset", "model", "reported", "ours", "ours_lo", "ours_hi", "delta",
+                         "lambda", "checkpoint_epoch", "verdict"]]) if len(tested)
+          else "<p>No reported number could be compared yet: the papers report on Ped2, Avenue, ShanghaiTech, MNIST, "
+               "CIFAR-10 and MVTec AD, none of which is prepared in this run (see README, adding datasets).</p>")
+         + f"<details><summary>{len(untested)} reported numbers not tested in this run</summary>"
+         + _table(untested[["paper", "table", "row", "dataset", "model", "reported", "note"]]) + "</details>"),
+        ("lambda", "Lambda sweep (eq. 16)", _sweep_section(sweeps)),
+        ("memory", "Memory usage and feature space", _memory_table(summaries) + _side_by_side(figure_root, datasets)),
+        ("models", "Per model", ""),
+        ("provenance", "Provenance", _provenance(params, summaries)),
+    ]
+    per_model = []
+    for dataset, model in sorted(summaries):
+        folder = figure_root / dataset / model
+        figures = "".join(_figure(_img(folder / n), c) for n, c in FIGURE_CAPTIONS.items() if (folder / n).exists())
+        per_model.append(f"<h3 id='{html.escape(dataset)}-{html.escape(model)}'>{html.escape(dataset)} / "
+                         f"{html.escape(model)}</h3>{figures}")
+    sections[5] = ("models", "Per model", "".join(per_model))
+    nav = "".join(f"<a href='#{key}'>{html.escape(title.split(':')[0])}</a>" for key, title, _ in sections)
+    body = "".join(f"<h2 id='{key}'>{html.escape(title)}</h2>{content}" for key, title, content in sections)
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>memaudit report</title>"
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{STYLE}</style>{SELF_CHECK_SCRIPT}"
+            f"</head><body><h1>memaudit: reproducibility audit of memory-augmented video anomaly detection</h1>"
+            f"<p>Every number on this page is computed by the pipeline (<code>dvc repro</code>) from its own outputs; "
+            f"reported numbers come from <code>pipeline/reference_numbers.csv</code>, each with its paper and table.</p>"
+            f"<nav>{nav}</nav>{body}</body></html>")
 
 
-def build_report(score_root: Path, figure_root: Path, out_dir: Path, settings: ClaimSettings) -> dict:
+def build_report(score_root: Path, figure_root: Path, out_dir: Path, settings: ClaimSettings, params: dict,
+                 take_screenshot: bool = True) -> dict:
     results = collect_results(score_root)
+    summaries = collect_figure_summaries(figure_root)
+    memory = {key: s["memory"] for key, s in summaries.items() if "memory" in s}
     comparison = compare_with_reference(results, settings)
-    verdicts = [synthetic_temporal_claim(results, settings), memory_helps_claim(results, settings)]
+    verdicts = all_claims(results, memory, settings)
+    sweeps = lambda_sweeps(score_root)
     out_dir.mkdir(parents=True, exist_ok=True)
+    table = results_table(results)
     write_csv(out_dir / "auc_table.csv", results)
+    write_csv(out_dir / "reference_comparison.csv", comparison)
+    write_csv(out_dir / "lambda_sweep.csv", sweeps)
     with atomic_path(out_dir / "auc_table.md") as tmp:
-        tmp.write_text(results.to_markdown(index=False) if _has_tabulate() else results.to_string(index=False))
+        tmp.write_text(_markdown(table))
     with atomic_path(out_dir / "index.html") as tmp:
-        tmp.write_text(render(results, comparison, verdicts, figure_root, settings))
-    summary = {f"{r.dataset}/{r.model}": {"auc_micro": r.auc_micro, "auc_macro": r.auc_macro} for r in results.itertuples()}
-    summary["verdicts"] = {v.claim: v.verdict for v in verdicts}
+        tmp.write_text(render(results, comparison, verdicts, sweeps, figure_root, summaries, params, settings))
+    summary = {f"{r.dataset}/{r.model}": {"auc_micro": r.auc_micro, "auc_macro": r.auc_macro}
+               for r in results.itertuples() if "(" not in r.model}
+    summary["verdicts"] = {f"{v.paper}: {v.claim}": v.verdict for v in verdicts}
     write_json(out_dir / "summary.json", summary)
+    shot = out_dir / "screenshot.png"
+    shot.unlink(missing_ok=True)  # never leave a stale picture of an older report
+    if take_screenshot and not screenshot(out_dir / "index.html", shot):
+        print("no Chromium found: reports/screenshot.png not written (install Debian package `chromium`)")
     return summary
 
 
-def _has_tabulate() -> bool:
-    try:
-        import tabulate  # noqa: F401
-        return True
-    except ImportError:
-        return False
+def _markdown(frame: pd.DataFrame) -> str:
+    header = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * len(frame.columns) + "\n"
+    return header + "".join("| " + " | ".join(_cell(v) for v in row) + " |\n" for row in frame.itertuples(index=False))

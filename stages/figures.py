@@ -1,4 +1,5 @@
-"""figures@<dataset>-<model>: per-model figures (memory usage, t-SNE, ROC, timelines, losses).
+"""figures@<dataset>-<model>: per-model figures (memory usage, t-SNE, ROC, timelines, losses,
+prediction-error heat maps) and `summary.json` (memory-usage statistics, stage wall times).
 
 usage: python stages/figures.py <dataset> <model> <train_dir> <infer_dir> <score_dir> <out_dir>
 params: figures
@@ -11,11 +12,18 @@ import pandas as pd
 from _common import run
 
 from pipeline import plots
-from pipeline.artifacts import MEMORY_SUMMARY
+from pipeline.artifacts import CHECKPOINT_EPOCH, EXAMPLES, MEMORY_SUMMARY, STAGE_SECONDS, seed_dirs
+from pipeline.io import write_json
+from pipeline.metrics import memory_usage_stats
 from pipeline.params import load_params
 
 
-def main() -> None:
+def _seconds(folder: Path) -> float | None:
+    path = folder / STAGE_SECONDS
+    return float(path.read_text()) if path.exists() else None
+
+
+def main():
     parser = argparse.ArgumentParser()
     for name in ("dataset", "model", "train_dir", "infer_dir", "score_dir", "out_dir"):
         parser.add_argument(name)
@@ -26,15 +34,26 @@ def main() -> None:
     scores = pd.read_csv(Path(args.score_dir) / "scores.csv", dtype={"video": str})
     plots.roc_plot(scores, name, out / "roc.png")
     plots.score_timelines(scores, f"{name}: abnormality score", out / "timelines.png")
-    plots.loss_curves(pd.read_csv(Path(args.train_dir) / "history.csv"), f"{name}: training losses", out / "loss.png")
-    memory_file = Path(args.infer_dir) / MEMORY_SUMMARY
-    if memory_file.exists():
-        summary = np.load(memory_file)
-        plots.memory_usage_histogram(summary["usage"], name, out / "memory_usage.png")
-        n = min(cfg["tsne_points"], len(summary["queries"]))
-        query_xy, item_xy = plots.tsne_embedding(summary["queries"][:n], summary["items_final"],
+    # Figures show the first training seed; the AUC table averages all seeds.
+    train_dir, infer_dir = seed_dirs(args.train_dir)[0], seed_dirs(args.infer_dir)[0]
+    plots.loss_curves(pd.read_csv(train_dir / "history.csv"), f"{name}: training losses", out / "loss.png")
+    summary = {"train_seconds": _seconds(Path(args.train_dir)), "infer_seconds": _seconds(Path(args.infer_dir)),
+               "checkpoint_epoch": int((infer_dir / CHECKPOINT_EPOCH).read_text())}
+    if (infer_dir / EXAMPLES).exists():
+        ex = np.load(infer_dir / EXAMPLES)
+        captions = [f"{v} frame {f} (PSNR {p:.1f} dB)" for v, f, p in zip(ex["video"], ex["frame"], ex["psnr"])]
+        plots.error_heatmaps(ex["target"], ex["prediction"], captions, f"{name}: worst abnormal frames", out / "heatmaps.png")
+    if (infer_dir / MEMORY_SUMMARY).exists():
+        memory = np.load(infer_dir / MEMORY_SUMMARY)
+        summary["memory"] = memory_usage_stats(memory["usage"])
+        plots.memory_usage_histogram(memory["usage"], name, out / "memory_usage.png")
+        rng = np.random.default_rng(cfg["random_state"])
+        pick = rng.choice(len(memory["queries"]), size=min(cfg["tsne_points"], len(memory["queries"])), replace=False)
+        query_xy, item_xy = plots.tsne_embedding(memory["queries"][pick], memory["items_final"],
                                                  cfg["perplexity"], cfg["random_state"])
-        plots.tsne_plot(query_xy, summary["nearest"][:n], item_xy, f"{name}: queries and items (t-SNE)", out / "tsne.png")
+        plots.tsne_plot(query_xy, memory["nearest"][pick], item_xy, f"{name}: queries and items (t-SNE)", out / "tsne.png")
+    write_json(out / "summary.json", summary)
+    return out
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from pipeline.io import InputError
 from pipeline.params import load_params
 
 
-def main() -> None:
+def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("dataset")
     parser.add_argument("out_dir")
@@ -20,6 +20,7 @@ def main() -> None:
     params = load_params()["prepare"]
     if args.dataset == "synthetic":
         write_dataset(args.out_dir, "synthetic", generate(SyntheticConfig(**params["synthetic"])))
+        return args.out_dir
     else:
         raise InputError(f"dataset '{args.dataset}' has no preparer yet; supported: synthetic")
 

@@ -1,7 +1,8 @@
 """report: reports/index.html plus AUC tables (CSV, Markdown) and a summary for DVC.
 
 usage: python stages/report.py <score_root> <figure_root> <out_dir>
-params: report
+params: report, and for the provenance table datasets, profile, lambda, supervision, seeds,
+        memory_models, plain_models
 """
 import argparse
 from pathlib import Path
@@ -18,8 +19,9 @@ def main() -> None:
     for name in ("score_root", "figure_root", "out_dir"):
         parser.add_argument(name)
     args = parser.parse_args()
-    settings = ClaimSettings(**load_params()["report"])
-    build_report(Path(args.score_root), Path(args.figure_root), Path(args.out_dir), settings)
+    params = load_params()
+    build_report(Path(args.score_root), Path(args.figure_root), Path(args.out_dir), ClaimSettings(**params["report"]),
+                 params)
     print(f"wrote {Path(args.out_dir) / 'index.html'}")
 
 

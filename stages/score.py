@@ -1,15 +1,15 @@
 """score@<dataset>-<model> and score_memory@<dataset>-<model>: abnormality score and AUC.
 
 usage: python stages/score.py <dataset> <model> <infer_dir> <out_dir> --group {plain,memory}
-params: models.<model>.score, models.<model>.train.task, models.<model>.infer.test_time_update
-        (+ lambda for the memory group)
+params: models.<model>.score, models.<model>.train.task, evaluation.bootstrap
+        (+ models.<model>.infer.test_time_update, lambda for the memory group)
 """
 import argparse
 from pathlib import Path
 
 from _common import run
 
-from pipeline.artifacts import CHECKPOINT_EPOCH
+from pipeline.artifacts import CHECKPOINT_EPOCH, seed_dirs
 from pipeline.evaluation import evaluate
 from pipeline.io import write_csv, write_json
 from pipeline.params import load_params, model_section
@@ -28,11 +28,12 @@ def main() -> None:
     score_cfg = section["score"]
     lam = resolve_lambda(params["lambda"], score_cfg["lambda"]) if memory else None
     scores, metrics = evaluate(args.infer_dir, lam, score_cfg["normalisation"], score_cfg.get("memory_term", True),
-                               section["infer"]["test_time_update"] if memory else None)
+                               section["infer"]["test_time_update"] if memory else None,
+                               bootstrap=params["evaluation"]["bootstrap"])
     out = Path(args.out_dir)
     write_csv(out / "scores.csv", scores)
     metrics = {"dataset": args.dataset, "model": args.model, "task": section["train"]["task"], "memory": memory,
-               "checkpoint_epoch": int((Path(args.infer_dir) / CHECKPOINT_EPOCH).read_text()), **metrics}
+               "checkpoint_epoch": int((seed_dirs(args.infer_dir)[0] / CHECKPOINT_EPOCH).read_text()), **metrics}
     write_json(out / "metrics.json", metrics)
     print(f"{args.dataset}/{args.model}: AUC micro {metrics['auc_micro']} macro {metrics['auc_macro']}")
 

@@ -19,10 +19,16 @@ def _frames(seed):
                          "regular_score": 0.1, "updated": False})
 
 
+def _write(folder, frames, other=None, test_time_update=True):
+    folder.mkdir(parents=True)
+    frames.to_csv(folder / FRAMES, index=False)
+    if other is not None:
+        other.to_csv(folder / alternate_update_file(test_time_update), index=False)
+
+
 def test_memory_model_gets_both_inference_time_ablations(tmp_path):
     configured, other = _frames(0), _frames(1)
-    configured.to_csv(tmp_path / FRAMES, index=False)
-    other.to_csv(tmp_path / alternate_update_file(True), index=False)
+    _write(tmp_path / "seed_0", configured, other)
     scores, metrics = evaluate(tmp_path, 0.6, "per_video", memory_term=True, test_time_update=True)
     assert np.allclose(scores.score, abnormality_score(configured, 0.6))
     assert set(metrics["ablations"]) == {"without test-time update", "PSNR-only score"}
@@ -35,8 +41,7 @@ def test_memory_model_gets_both_inference_time_ablations(tmp_path):
 
 def test_memory_term_switched_off_scores_psnr_only(tmp_path):
     configured = _frames(0)
-    configured.to_csv(tmp_path / FRAMES, index=False)
-    configured.to_csv(tmp_path / alternate_update_file(False), index=False)
+    _write(tmp_path / "seed_0", configured, configured, test_time_update=False)
     scores, metrics = evaluate(tmp_path, 0.6, "per_video", memory_term=False, test_time_update=False)
     assert metrics["lambda"] is None and not metrics["memory_term"]
     assert np.allclose(scores.score, abnormality_score(configured, None))
@@ -44,14 +49,41 @@ def test_memory_term_switched_off_scores_psnr_only(tmp_path):
 
 
 def test_model_without_memory_has_no_ablations(tmp_path):
-    _frames(0).drop(columns=["distance"]).to_csv(tmp_path / FRAMES, index=False)
+    _write(tmp_path / "seed_0", _frames(0).drop(columns=["distance"]))
     _, metrics = evaluate(tmp_path, None, "per_video", memory_term=True, test_time_update=None)
-    assert metrics["ablations"] == {} and metrics["lambda"] is None
+    assert metrics["ablations"] == {} and metrics["lambda"] is None and "lambda_sweep" not in metrics
+
+
+def test_seeds_are_averaged_and_the_interval_brackets_the_estimate(tmp_path):
+    for seed in (0, 1, 2):
+        _write(tmp_path / f"seed_{seed}", _frames(seed), _frames(seed + 10))
+    _, metrics = evaluate(tmp_path, 0.6, "per_video", True, True, bootstrap=200)
+    per_seed = metrics["auc_micro_per_seed"]
+    assert metrics["seeds"] == [0, 1, 2] and len(per_seed) == 3
+    assert metrics["auc_micro"] == pytest.approx(np.mean(per_seed))
+    assert metrics["auc_micro_std"] == pytest.approx(np.std(per_seed))
+    lo, hi = metrics["interval"]["auc_micro"]
+    assert lo <= metrics["auc_micro"] <= hi and hi - lo > 0
+    _, again = evaluate(tmp_path, 0.6, "per_video", True, True, bootstrap=200)
+    assert again["interval"] == metrics["interval"], "the bootstrap is seeded"
+
+
+def test_lambda_sweep_ends_are_psnr_only_and_distance_only(tmp_path):
+    frames = _frames(4)
+    _write(tmp_path / "seed_0", frames, frames)
+    _, metrics = evaluate(tmp_path, 0.6, "per_video", True, True, bootstrap=0)
+    sweep = {round(r["lambda"], 2): r["auc_micro"] for r in metrics["lambda_sweep"]}
+    assert len(sweep) == 21
+    from pipeline.metrics import frame_aucs
+    assert sweep[1.0] == pytest.approx(frame_aucs(frames.assign(score=abnormality_score(frames, None)))["auc_micro"])
+    assert sweep[0.0] == pytest.approx(frame_aucs(frames.assign(score=abnormality_score(frames, 0.0)))["auc_micro"])
+    assert metrics["interval"]["auc_micro"] is None  # bootstrap switched off
 
 
 def test_train_config_from_params():
     params = load_params(ROOT / "params.yaml")
-    cfg = train_config(params, "synthetic", "recon_mem", with_supervision=True)
+    cfg = train_config(params, "synthetic", "recon_mem", with_supervision=True, seed=3)
+    assert cfg.seed == 3
     assert cfg.lr == params["profiles"][params["profile"]]["train"]["lr"]["reconstruction"]
     assert (cfg.lambda_c, cfg.lambda_s) == (0.01, 0.01)  # MNAD sec. 4.1, reconstruction
     assert cfg.supervision is False

@@ -77,3 +77,14 @@ def test_per_type_auc_uses_only_the_videos_of_that_type():
                       "score": [0.0, 1.0, 0.5, 0.4]})
     per_type = frame_aucs(f)["per_type"]
     assert per_type == {"spatial": 1.0, "temporal": 0.0}
+
+
+def test_rank_auc_equals_sklearn_with_ties():
+    from sklearn.metrics import roc_auc_score
+
+    from pipeline.metrics import rank_auc
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 300)
+    scores = np.round(rng.normal(labels * 0.5, 1.0), 1)  # rounding makes ties
+    assert rank_auc(labels, scores) == pytest.approx(roc_auc_score(labels, scores))
+    assert rank_auc(np.zeros(4), np.arange(4)) is None

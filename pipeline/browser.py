@@ -1,0 +1,74 @@
+"""Headless Chromium: a screenshot of the report, and a load check (console errors,
+images that failed to render). Optional: everything works without a browser."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# Without the networking switches Chromium tries to reach Google services at start-up.
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--enable-logging=stderr", "--v=0"]
+
+
+def find_browser() -> str | None:
+    return next((path for name in CANDIDATES if (path := shutil.which(name))), None)
+
+
+def _run(browser: str, args: list[str], timeout: int = 120) -> subprocess.CompletedProcess:
+    with tempfile.TemporaryDirectory() as profile:
+        return subprocess.run([browser, *FLAGS, f"--user-data-dir={profile}", *args],
+                              capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def screenshot(page: Path, out: Path, width: int = 1280, height: int = 2400) -> bool:
+    """Write a PNG of the top of the page; False when no browser is installed."""
+    browser = find_browser()
+    if browser is None:
+        return False
+    result = _run(browser, [f"--window-size={width},{height}", f"--screenshot={out.resolve()}", page.resolve().as_uri()])
+    return result.returncode == 0 and out.exists()
+
+
+# Put in the page's <head>: counts rendered images and errors (script errors, failed
+# resources, console.error) into <body data-*> once the page has loaded.
+SELF_CHECK_SCRIPT = """<script>
+window.__errors = [];
+window.addEventListener("error", e => window.__errors.push(String(e.message || (e.target && e.target.src) || e)), true);
+const __consoleError = console.error;
+console.error = (...args) => { window.__errors.push(args.join(" ")); __consoleError(...args); };
+window.addEventListener("load", () => {
+  const images = Array.from(document.images);
+  document.body.dataset.imagesTotal = images.length;
+  document.body.dataset.imagesOk = images.filter(i => i.complete && i.naturalWidth > 0).length;
+  document.body.dataset.consoleErrors = window.__errors.length;
+});
+</script>"""
+
+
+@dataclass
+class LoadCheck:
+    images_ok: int
+    images_total: int
+    console_errors: int
+    messages: list[str]
+
+
+def check_page(page: Path) -> LoadCheck:
+    """Load the page headless; read what SELF_CHECK_SCRIPT wrote into <body data-*>
+    (-1 where it did not run), and the console lines Chromium logged."""
+    browser = find_browser()
+    if browser is None:
+        raise RuntimeError("no Chromium found (install Debian package `chromium`)")
+    result = _run(browser, ["--virtual-time-budget=10000", "--dump-dom", page.resolve().as_uri()])
+    def attribute(name: str) -> int:
+        match = re.search(rf'data-{name}="(\d+)"', result.stdout)
+        return int(match.group(1)) if match else -1
+
+    messages = [line for line in result.stderr.splitlines() if ":CONSOLE" in line]
+    return LoadCheck(attribute("images-ok"), attribute("images-total"), attribute("console-errors"), messages)
