@@ -18,6 +18,13 @@ SCORE_COLUMNS = ["video", "frame", "label", "anomaly_type", "score"]
 LAMBDA_GRID = np.round(np.linspace(0.0, 1.0, 21), 2)
 
 
+def protocol(task: str, normalisation: str) -> str:
+    """The evaluation protocol in words, printed next to every AUC in the report."""
+    frames = "frames 5..T of each video (the first 4 have no prediction)" if task == "prediction" else "every frame"
+    scaling = "min-max per video (MNAD eq. 17)" if normalisation == "per_video" else "min-max over the whole test set"
+    return f"{frames}; {scaling}; AUC micro = pooled frames, macro = mean of per-video AUCs"
+
+
 def _read(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype={"video": str, "anomaly_type": str})
 

@@ -56,7 +56,7 @@ def _metrics_row(m: dict, model: str, aucs: dict, interval: dict | None) -> dict
            "checkpoint_epoch": m["checkpoint_epoch"], "auc_micro": aucs["auc_micro"],
            "auc_micro_lo": None, "auc_micro_hi": None,
            "auc_micro_std": aucs.get("auc_micro_std"), "auc_macro": aucs["auc_macro"],
-           "updated_fraction": aucs.get("updated_fraction")}
+           "updated_fraction": aucs.get("updated_fraction"), "protocol": m.get("protocol", "")}
     interval = interval or {}
     if interval.get("auc_micro"):
         row["auc_micro_lo"], row["auc_micro_hi"] = interval["auc_micro"]
@@ -147,7 +147,7 @@ def results_table(results: pd.DataFrame) -> pd.DataFrame:
     kinds = sorted(c for c in shown.columns if c.startswith("auc_") and not c.endswith(("_lo", "_hi", "_std"))
                    and c not in ("auc_micro", "auc_macro"))
     columns = ["dataset", "model", "seeds", "checkpoint_epoch", "lambda", "AUC micro [95% CI]", "auc_micro_std",
-               "auc_macro", *kinds, "updated_fraction"]
+               "auc_macro", *kinds, "updated_fraction", "protocol"]
     return shown[columns].rename(columns={"checkpoint_epoch": "epoch", "auc_micro_std": "std over seeds",
                                           "updated_fraction": "frames updating memory"}).sort_values(["dataset", "model"])
 
@@ -236,7 +236,7 @@ STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}h3{font-size:1.05em}
 table{border-collapse:collapse;font-size:.8em;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .45em;text-align:right}
-th{background:#f3f3f3}td:first-child,td:nth-child(2){text-align:left}
+th{background:#f3f3f3}td:first-child,td:nth-child(2),td:last-child{text-align:left}
 .claim{margin:.6em 0;padding:.5em .8em;background:#fafafa;border-left:4px solid #bbb}
 .verdict{font-weight:bold;padding:.1em .4em;border-radius:3px;color:#fff}
 .supported{background:#2e7d32}.not-supported{background:#c62828}.not-tested-yet{background:#757575}

@@ -1,12 +1,14 @@
 """prepare@<dataset>: turn a dataset into the shared prepared format (pipeline.data.index).
 
-usage: python stages/prepare.py <dataset> <out_dir>     params: prepare.<dataset>
+usage: python stages/prepare.py <dataset> <raw_dir> <out_dir>     params: prepare.<dataset>
 """
 import argparse
+from pathlib import Path
 
 from _common import run
 
 from pipeline.data.index import write_dataset
+from pipeline.data.real import prepare_real
 from pipeline.data.synthetic import SyntheticConfig, generate
 from pipeline.io import InputError
 from pipeline.params import load_params
@@ -14,15 +16,18 @@ from pipeline.params import load_params
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("dataset")
-    parser.add_argument("out_dir")
+    for name in ("dataset", "raw_dir", "out_dir"):
+        parser.add_argument(name)
     args = parser.parse_args()
     params = load_params()["prepare"]
+    if args.dataset not in params:
+        raise InputError(f"params.yaml: no section prepare.{args.dataset}")
+    cfg = params[args.dataset]
     if args.dataset == "synthetic":
-        write_dataset(args.out_dir, "synthetic", generate(SyntheticConfig(**params["synthetic"])))
-        return args.out_dir
+        write_dataset(args.out_dir, "synthetic", generate(SyntheticConfig(**cfg)))
     else:
-        raise InputError(f"dataset '{args.dataset}' has no preparer yet; supported: synthetic")
+        prepare_real(args.dataset, Path(args.raw_dir), Path(args.out_dir), cfg["size"], cfg["workers"])
+    return args.out_dir
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from pathlib import Path
 from _common import run
 
 from pipeline.artifacts import CHECKPOINT_EPOCH, seed_dirs
-from pipeline.evaluation import evaluate
+from pipeline.evaluation import evaluate, protocol
 from pipeline.io import write_csv, write_json
 from pipeline.params import load_params, model_section
 from pipeline.scoring import resolve_lambda
@@ -33,6 +33,7 @@ def main() -> None:
     out = Path(args.out_dir)
     write_csv(out / "scores.csv", scores)
     metrics = {"dataset": args.dataset, "model": args.model, "task": section["train"]["task"], "memory": memory,
+               "protocol": protocol(section["train"]["task"], score_cfg["normalisation"]),
                "checkpoint_epoch": int((seed_dirs(args.infer_dir)[0] / CHECKPOINT_EPOCH).read_text()), **metrics}
     write_json(out / "metrics.json", metrics)
     print(f"{args.dataset}/{args.model}: AUC micro {metrics['auc_micro']} macro {metrics['auc_macro']}")

@@ -14,9 +14,18 @@ pytestmark = pytest.mark.slow
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-COPY_IGNORE = shutil.ignore_patterns(".git", "runs", "prepared", "raw", "cache", "tmp", "dvc.lock", "__pycache__",
-                                     "*.egg-info", ".pytest_cache", "index.html", "summary.json", "auc_table.*",
-                                     ".venv", "benchmarks")
+_IGNORE = shutil.ignore_patterns(".git", "runs", "prepared", "cache", "tmp", "dvc.lock", "__pycache__", "*.egg-info",
+                                 ".pytest_cache", "index.html", "summary.json", "auc_table.*", "reference_comparison.csv",
+                                 "lambda_sweep.csv", "screenshot.png",
+                                 ".venv", "benchmarks")
+
+
+def COPY_IGNORE(folder, names):
+    """The source tree without results, and data/raw/* without the user's datasets (READMEs only)."""
+    ignored = set(_IGNORE(folder, names))
+    if Path(folder).parent.name == "raw":
+        ignored |= {n for n in names if n != "README.md"}
+    return ignored
 MEMORY_MODELS = ["pred_mem", "recon_mem"]
 
 
@@ -114,3 +123,27 @@ def test_exp_run_with_lambda_reuses_training_and_exp_show_lists_auc(repo):
     assert "report" in ran and not any(stage.startswith(("train", "infer", "prepare")) for stage in ran)
     shown = _run(dvc + ["exp", "show", "--json"], repo, env)
     assert "auc_micro" in shown and "0.5" in shown
+
+
+def test_repro_with_a_shanghaitech_layout_adds_its_rows(tmp_path):
+    """datasets: [synthetic, shanghaitech] with a tiny ShanghaiTech-layout copy in data/raw."""
+    from pipeline.data import layouts
+
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT, repo, ignore=COPY_IGNORE)
+    _tiny_params(repo / "params.yaml")
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params.update(datasets=["synthetic", "shanghaitech"], memory_models=["pred_mem"], plain_models=["recon"])
+    params["prepare"]["shanghaitech"] = {"size": 32, "workers": 2}
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    layouts.shanghaitech(repo / "data" / "raw" / "shanghaitech", train_lengths=(16, 18), test_lengths=(14, 15))
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", DVC_NO_ANALYTICS="1",
+               GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t")
+    _run(["git", "init", "-q"], repo, env)
+    ran = _stages_run(_run([sys.executable, "-m", "dvc", "repro"], repo, env))
+    assert {"prepare@shanghaitech", "train_memory@shanghaitech-pred_mem", "score@shanghaitech-recon"} <= ran
+    table = pd.read_csv(repo / "reports" / "auc_table.csv")
+    assert {"pred_mem", "recon"} <= set(table[table.dataset == "shanghaitech"].model)
+    comparison = pd.read_csv(repo / "reports" / "reference_comparison.csv")
+    tested = comparison[(comparison.dataset == "shanghaitech") & (comparison.verdict != "not tested yet")]
+    assert {"pred_mem", "recon"} <= set(tested.model), "ShanghaiTech rows are compared with the reported numbers"

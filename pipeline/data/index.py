@@ -11,13 +11,15 @@ Labels: 0 normal, 1 abnormal (training frames are all 0).
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from pipeline.io import InputError, atomic_dir, write_csv, write_json, read_json
+from pipeline.io import InputError, atomic_path, read_json, write_csv, write_json
 
 INDEX_COLUMNS = ["split", "video", "frame", "label", "anomaly_type"]
 SPLITS = ("train", "test")
@@ -42,21 +44,117 @@ def array_sha256(array: np.ndarray) -> str:
 
 
 def write_dataset(root: str | Path, name: str, records: list[VideoRecord]) -> None:
-    """Write a whole prepared dataset atomically: `root` appears only when complete."""
-    with atomic_dir(root) as tmp:
-        rows, manifest = [], {}
+    """Write a whole in-memory dataset; `root` appears only when complete."""
+    writer = DatasetWriter(root, name, resume=False)
+    try:
         for rec in records:
-            _check_record(rec)
-            path = video_path(tmp, rec.split, rec.video)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            np.save(path, rec.frames)
-            manifest[f"{rec.split}/{rec.video}"] = _manifest_entry(rec.frames)
-            rows.append(pd.DataFrame({
-                "split": rec.split, "video": rec.video, "frame": np.arange(len(rec.frames)),
-                "label": rec.labels.astype(int), "anomaly_type": rec.anomaly_types,
-            }))
-        write_csv(tmp / "index.csv", pd.concat(rows, ignore_index=True)[INDEX_COLUMNS])
-        write_json(tmp / "manifest.json", {"dataset": name, "videos": manifest})
+            writer.add(rec)
+        writer.finish()
+    finally:  # nothing to resume for generated data: leave no work folder behind
+        shutil.rmtree(writer.partial, ignore_errors=True)
+
+
+class DatasetWriter:
+    """Writes a prepared dataset video by video into a sibling work folder
+    (`.<name>.partial/`); `finish()` adds index.csv and manifest.json and only then renames
+    the folder to `root`, so a failed or interrupted run never leaves `root` looking
+    complete. With `resume`, a video that an interrupted earlier run finished is kept when
+    its source fingerprint (path, size, mtime) is unchanged and its array still verifies
+    against the recorded SHA-256.
+
+    Video records can be written by worker processes with `write_video` (no array is sent
+    back to the parent), then registered with `register`."""
+
+    def __init__(self, root: str | Path, name: str, resume: bool = True):
+        self.root, self.name = Path(root), name
+        self.partial = self.root.parent / f".{self.root.name}.partial"
+        if not resume and self.partial.exists():
+            shutil.rmtree(self.partial)
+        self.partial.mkdir(parents=True, exist_ok=True)
+        self.records: dict[str, dict] = {}
+
+    def finished(self, split: str, video: str, fingerprint: dict | None) -> dict | None:
+        """The record of a video already written and verified, else None: either left in
+        the work folder by an interrupted run, or in the previous complete output (the
+        prepare stage persists it, so adding one video does not redo the others)."""
+        if fingerprint is None:
+            return None
+        record_file = _record_path(self.partial, split, video)
+        if record_file.exists():
+            record = read_json(record_file)
+            path = video_path(self.partial, split, video)
+            if record.get("source") == fingerprint and path.exists() and _verifies(path, record["manifest"]):
+                return record
+        return self._reuse_previous(split, video, fingerprint)
+
+    def _reuse_previous(self, split: str, video: str, fingerprint: dict) -> dict | None:
+        manifest_file = self.root / "manifest.json"
+        if not manifest_file.exists():
+            return None
+        entry = read_json(manifest_file)["videos"].get(f"{split}/{video}")
+        source = video_path(self.root, split, video)
+        if entry is None or entry.get("source") != fingerprint or not source.exists() or not _verifies(source, entry):
+            return None
+        index = pd.read_csv(self.root / "index.csv", dtype={"video": str, "split": str, "anomaly_type": str})
+        rows = index[(index.split == split) & (index.video == video)].sort_values("frame")
+        target = video_path(self.partial, split, video)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)
+        try:
+            os.link(source, target)  # no copy: the old output is replaced at finish()
+        except OSError:
+            shutil.copyfile(source, target)
+        record = {"split": split, "video": video, "labels": rows.label.astype(int).tolist(),
+                  "anomaly_types": rows.anomaly_type.tolist(),
+                  "manifest": {k: entry[k] for k in ("frames", "height", "width", "sha256")}, "source": fingerprint}
+        write_json(_record_path(self.partial, split, video), record)
+        return record
+
+    def add(self, rec: VideoRecord, fingerprint: dict | None = None) -> None:
+        self.register(write_video(self.partial, rec, fingerprint))
+
+    def register(self, record: dict) -> None:
+        self.records[f"{record['split']}/{record['video']}"] = record
+
+    def finish(self) -> None:
+        if not self.records:
+            raise InputError(f"{self.name}: no videos to write")
+        rows = [pd.DataFrame({"split": r["split"], "video": r["video"], "frame": np.arange(len(r["labels"])),
+                              "label": r["labels"], "anomaly_type": r["anomaly_types"]})
+                for _, r in sorted(self.records.items())]
+        # Drop leftovers of videos that are no longer in the source.
+        keep = {video_path(self.partial, r["split"], r["video"]) for r in self.records.values()}
+        for path in (self.partial / "videos").glob("*/*.npy"):
+            if path not in keep:
+                path.unlink()
+        write_csv(self.partial / "index.csv", pd.concat(rows, ignore_index=True)[INDEX_COLUMNS])
+        write_json(self.partial / "manifest.json", {"dataset": self.name, "videos": {
+            key: {**r["manifest"], **({"source": r["source"]} if r.get("source") else {})}
+            for key, r in sorted(self.records.items())}})
+        shutil.rmtree(self.partial / "records", ignore_errors=True)
+        if self.root.exists():
+            shutil.rmtree(self.root)
+        os.replace(self.partial, self.root)
+
+
+def write_video(partial: Path, rec: VideoRecord, fingerprint: dict | None = None) -> dict:
+    """Check and write one video (array, then its record); return the record."""
+    _check_record(rec)
+    path = video_path(partial, rec.split, rec.video)
+    with atomic_path(path, suffix=".npy") as tmp:
+        np.save(tmp, rec.frames)
+    record = {"split": rec.split, "video": rec.video, "labels": [int(v) for v in rec.labels],
+              "anomaly_types": list(rec.anomaly_types), "manifest": _manifest_entry(rec.frames), "source": fingerprint}
+    write_json(_record_path(partial, rec.split, rec.video), record)
+    return record
+
+
+def _verifies(path: Path, manifest_entry: dict) -> bool:
+    return array_sha256(np.load(path, mmap_mode="r")) == manifest_entry["sha256"]
+
+
+def _record_path(partial: Path, split: str, video: str) -> Path:
+    return Path(partial) / "records" / split / f"{video}.json"
 
 
 def _manifest_entry(frames: np.ndarray) -> dict:

@@ -1,0 +1,168 @@
+"""User-provided benchmarks -> the prepared format (pipeline.data.index).
+
+Layouts read (trees in README, "Adding real datasets"):
+    shanghaitech   training/videos/<video>.avi, testing/frames/<video>/<n>.jpg,
+                   testing/test_frame_mask/<video>.npy (1-D labels)
+    ped2, avenue   as the official MNAD code: training/frames/<video>/*.jpg,
+                   testing/frames/<video>/*.jpg, frame_labels_<name>.npy ((1, N), test videos
+                   concatenated in sorted order)
+    ped2           also the original UCSD layout: UCSDped2/Train/Train001/*.tif,
+                   UCSDped2/Test/Test001/*.tif with masks in Test001_gt/*.bmp
+
+Videos are prepared in parallel worker processes (one video per task), with a progress
+bar; an interrupted run resumes, skipping videos already written and verified.
+"""
+from __future__ import annotations
+
+import multiprocessing
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from pipeline.data.index import NORMAL, DatasetWriter, VideoRecord, write_video
+from pipeline.data.readers import (fingerprint, folder_fingerprint, frame_files, load_labels, read_frame_folder,
+                                   read_mask_labels, read_video)
+from pipeline.io import InputError
+
+REAL_DATASETS = ("shanghaitech", "ped2", "avenue")
+LAYOUT_HELP = {
+    "shanghaitech": "training/videos/<video>.avi, testing/frames/<video>/<n>.jpg and testing/test_frame_mask/<video>.npy",
+    "ped2": "the MNAD layout (training/frames/<video>/*.jpg, testing/frames/<video>/*.jpg, frame_labels_ped2.npy) "
+            "or the UCSD layout (UCSDped2/Train/Train001/*.tif, UCSDped2/Test/Test001/*.tif, Test001_gt/*.bmp)",
+    "avenue": "the MNAD layout (training/frames/<video>/*.jpg, testing/frames/<video>/*.jpg, frame_labels_avenue.npy)",
+}
+
+
+@dataclass(frozen=True)
+class Job:
+    """One video to prepare: where its frames are and what its labels are."""
+    split: str
+    video: str
+    source: Path
+    kind: str  # "video" (a file) or "folder" (one image per frame)
+    labels: tuple[int, ...] | None = None  # None: all normal (training)
+    label_source: Path | None = None  # for error messages
+    mask_folder: Path | None = None  # UCSD per-frame masks
+
+    def fingerprint(self) -> dict:
+        return fingerprint(self.source) if self.kind == "video" else folder_fingerprint(self.source)
+
+
+def missing(name: str, root: Path) -> InputError:
+    return InputError(f"dataset '{name}' not found in {root}: put it there as {LAYOUT_HELP[name]} (README, "
+                      "'Adding real datasets'), or remove it from `datasets` in params.yaml")
+
+
+def _video_folders(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+
+
+def shanghaitech_jobs(root: Path) -> list[Job]:
+    videos = sorted((root / "training" / "videos").glob("*.avi"))
+    tests = _video_folders(root / "testing" / "frames")
+    if not videos or not tests:
+        raise missing("shanghaitech", root)
+    jobs = [Job("train", v.stem, v, "video") for v in videos]
+    for folder in tests:
+        mask = root / "testing" / "test_frame_mask" / f"{folder.name}.npy"
+        if not mask.exists():
+            raise InputError(f"{mask}: ground truth missing for test video {folder.name}")
+        jobs.append(Job("test", folder.name, folder, "folder", tuple(load_labels(mask)), mask))
+    return jobs
+
+
+def mnad_layout_jobs(root: Path, name: str) -> list[Job]:
+    train, test = _video_folders(root / "training" / "frames"), _video_folders(root / "testing" / "frames")
+    label_file = root / f"frame_labels_{name}.npy"
+    if not train or not test or not label_file.exists():
+        raise missing(name, root)
+    labels = load_labels(label_file)
+    counts = [len(frame_files(folder)) for folder in test]
+    if sum(counts) != len(labels):
+        raise InputError(f"{label_file}: {len(labels)} labels but the {len(test)} test videos under "
+                         f"{root / 'testing' / 'frames'} hold {sum(counts)} frames; use the label file that matches "
+                         "these frames")
+    jobs = [Job("train", f.name, f, "folder") for f in train]
+    start = 0
+    for folder, count in zip(test, counts):
+        jobs.append(Job("test", folder.name, folder, "folder", tuple(labels[start:start + count]), label_file))
+        start += count
+    return jobs
+
+
+def ucsd_jobs(root: Path) -> list[Job]:
+    base = root / "UCSDped2" if (root / "UCSDped2").is_dir() else root
+    train = [f for f in _video_folders(base / "Train") if not f.name.endswith("_gt")]
+    test = [f for f in _video_folders(base / "Test") if not f.name.endswith("_gt")]
+    if not train or not test:
+        raise missing("ped2", root)
+    jobs = [Job("train", f.name, f, "folder") for f in train]
+    for folder in test:
+        gt = folder.parent / f"{folder.name}_gt"
+        if not gt.is_dir():
+            raise InputError(f"{gt}: ground-truth masks missing for {folder.name}")
+        jobs.append(Job("test", folder.name, folder, "folder", None, gt, gt))
+    return jobs
+
+
+def dataset_jobs(name: str, root: Path) -> list[Job]:
+    root = Path(root)
+    if name not in REAL_DATASETS:
+        raise InputError(f"unknown dataset '{name}'; known: synthetic, {', '.join(REAL_DATASETS)}")
+    if name == "shanghaitech":
+        return shanghaitech_jobs(root)
+    if name == "ped2" and ((root / "UCSDped2").is_dir() or (root / "Train").is_dir()):
+        return ucsd_jobs(root)
+    return mnad_layout_jobs(root, name)
+
+
+def run_job(job: Job, partial: Path, size: int | None) -> dict:
+    """Read, check and write one video (runs in a worker process)."""
+    cv2.setNumThreads(1)  # one video per process: no nested threading
+    frames = read_video(job.source, size) if job.kind == "video" else read_frame_folder(job.source, size)
+    if job.mask_folder is not None:
+        labels = read_mask_labels(job.mask_folder, len(frames))
+    elif job.labels is not None:
+        labels = np.array(job.labels)
+        if len(labels) != len(frames):
+            raise InputError(f"{job.label_source}: {len(labels)} labels for {len(frames)} frames of {job.source}")
+    else:
+        labels = np.zeros(len(frames), dtype=int)
+    types = ["abnormal" if v else NORMAL for v in labels]
+    return write_video(partial, VideoRecord(job.split, job.video, frames, labels, types), job.fingerprint())
+
+
+def _run_job_star(args):
+    return run_job(*args)
+
+
+def prepare_real(name: str, raw_root: Path, out_root: Path, size: int | None, workers: int) -> None:
+    """Prepare one benchmark; `out_root` appears only once every video is written."""
+    jobs = dataset_jobs(name, raw_root)
+    writer = DatasetWriter(out_root, name, resume=True)
+    todo = []
+    for job in jobs:
+        record = writer.finished(job.split, job.video, job.fingerprint())
+        if record is not None:
+            writer.register(record)
+        else:
+            todo.append(job)
+    if len(todo) < len(jobs):
+        print(f"{name}: resuming, {len(jobs) - len(todo)} of {len(jobs)} videos already prepared and verified")
+    tasks = [(job, writer.partial, size) for job in todo]
+    progress = tqdm(total=len(tasks), desc=f"prepare {name}", unit="video")
+    if workers > 1 and len(tasks) > 1:
+        # spawn, not fork: a forked child inherits OpenCV's thread pool state and can deadlock
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+            for record in pool.imap_unordered(_run_job_star, tasks):
+                writer.register(record)
+                progress.update()
+    else:
+        for task in tasks:
+            writer.register(run_job(*task))
+            progress.update()
+    progress.close()
+    writer.finish()
