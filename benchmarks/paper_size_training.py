@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
+from pipeline.artifacts import seed_dir  # noqa: E402
 from pipeline.checkpoints import load_checkpoint  # noqa: E402
 from pipeline.data.index import write_dataset  # noqa: E402
 from pipeline.data.synthetic import SyntheticConfig, generate  # noqa: E402
@@ -45,7 +46,7 @@ def main() -> None:
                         TrainConfig(epochs=args.epochs, checkpoint_every=args.epochs), device)
         train_s = time.perf_counter() - start
         model, items, _ = load_checkpoint(run / "final.pt", device)
-        infer(model, items, root, run / "infer", InferConfig(gamma=0.01), device)
+        infer(model, items, root, seed_dir(run / "infer", 0), InferConfig(gamma=0.01), device)
         _, metrics = evaluate(run / "infer", 0.6, "per_video", True, True)
     print(f"device: {torch.cuda.get_device_name(0) if device.type == 'cuda' else 'cpu'}; "
           f"image {size}, width {width}, train {train_s:.0f} s")

@@ -130,7 +130,7 @@ def infer_video(model: MNAD, items: torch.Tensor | None, frames: np.ndarray, cfg
     return pd.DataFrame(rows), items, queries_out, nearest_out
 
 
-def _run_test_split(model: MNAD, items, dataset: PreparedDataset, cfg: InferConfig, device: torch.device):
+def run_test_split(model: MNAD, items, dataset: PreparedDataset, cfg: InferConfig, device: torch.device):
     sampler = torch.Generator().manual_seed(cfg.seed)
     tables, all_queries, all_nearest, query_frames, examples = [], [], [], [], []
     for video in tqdm(dataset.videos("test"), desc="infer", mininterval=2):
@@ -170,14 +170,14 @@ def infer(model: MNAD, items: torch.Tensor | None, dataset_root: str | Path, out
     out_dir = Path(out_dir)
     dataset = PreparedDataset(dataset_root)
     model.eval()
-    table, final_items, queries, nearest, query_frames, examples = _run_test_split(model, items, dataset, cfg, device)
+    table, final_items, queries, nearest, query_frames, examples = run_test_split(model, items, dataset, cfg, device)
     write_csv(out_dir / FRAMES, table)
     _write_examples(out_dir / EXAMPLES, examples)
     if model.cfg.memory:
         _write_memory_summary(out_dir / MEMORY_SUMMARY, items, final_items, queries, nearest, query_frames, cfg)
         flipped = replace(cfg, test_time_update=not cfg.test_time_update)
         write_csv(out_dir / alternate_update_file(cfg.test_time_update),
-                  _run_test_split(model, items, dataset, flipped, device)[0])
+                  run_test_split(model, items, dataset, flipped, device)[0])
     return table
 
 

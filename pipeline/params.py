@@ -73,7 +73,7 @@ def train_config(params: dict, dataset: str, model: str, with_supervision: bool,
         raise InputError(f"params.yaml: profiles.{params['profile']}.epochs has no entry for dataset '{dataset}'.")
     values = dict(section, lr=prof["train"]["lr"][task], epochs=epochs, batch_size=prof["train"]["batch_size"],
                   checkpoint_every=prof["train"]["checkpoint_every"], seed=seed,
-                  num_workers=params["train"]["num_workers"])
+                  **{k: params["train"][k] for k in ("num_workers", "bf16", "channels_last", "compile", "sync_batchnorm")})
     if with_supervision:
         # A variant may switch supervision on for itself (report Table 8's supervised
         # twins); the global flag switches it on for every memory variant.
