@@ -21,13 +21,6 @@ def resize_frames(frames: np.ndarray, size: int) -> np.ndarray:
     return np.stack([cv2.resize(f, (size, size), interpolation=cv2.INTER_LINEAR) for f in frames])
 
 
-def to_tensor(frames: np.ndarray) -> torch.Tensor:
-    """uint8 (..., T, H, W, 3) -> float (..., T*3, H, W) in [-1, 1], frames stacked on channels."""
-    x = torch.from_numpy(np.ascontiguousarray(frames)).float().div_(127.5).sub_(1.0)
-    x = x.movedim(-1, -3)  # (..., T, 3, H, W)
-    return x.flatten(-4, -3)
-
-
 class ClipDataset(torch.utils.data.Dataset):
     """All clips of one split. Item: uint8 array (span, size, size, 3), span = input_frames + 1
     for prediction (last frame is the target) and 1 for reconstruction."""
