@@ -53,8 +53,9 @@ def gather_rows(ctx: Context, rows: torch.Tensor) -> torch.Tensor:
 
 
 def mean_over_ranks(ctx: Context, value: torch.Tensor) -> float:
+    value = value.detach()
     if ctx.distributed:
-        value = value.detach().clone()
+        value = value.clone()
         dist.all_reduce(value)
         value /= ctx.world_size
     return float(value)
