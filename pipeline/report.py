@@ -258,9 +258,10 @@ def render(results, comparison, verdicts, sweeps, figure_root: Path, summaries: 
          "95% bootstrap over test videos, averaged over training seeds.</p>" + "".join(map(_verdict_html, verdicts))),
         ("results", "Results: frame-level AUC per dataset and variant",
          "<p>AUC micro: all scored frames of all test videos pooled into one ROC (the official MNAD evaluation); macro: "
-         "mean of per-video AUCs; per anomaly type: pooled over the videos holding that type. Scores are min-max "
-         "normalised per video (MNAD eq. 17); prediction models score from the 5th frame on. Rows in parentheses are "
-         "inference-time ablations of the trained model above them.</p>" + _table(results_table(results))),
+         "mean of per-video AUCs; per anomaly type: pooled over the videos holding that type. Protocol: which frames "
+         "are scored (prediction models from the 5th frame of each video, the first four have no prediction) and how "
+         "scores are normalised (per-video min-max is MNAD eq. 17). Rows in parentheses are inference-time ablations "
+         "of the trained model above them.</p>" + _table(results_table(results))),
         ("reported", "Ours versus reported numbers",
          (_table(tested[["paper", "table", "row", "dataset", "model", "reported", "ours", "ours_lo", "ours_hi", "delta",
                          "lambda", "checkpoint_epoch", "verdict"]]) if len(tested)
