@@ -150,7 +150,7 @@ def run_test_split(model: MNAD, items, dataset: PreparedDataset, cfg: InferConfi
     return pd.concat(tables, ignore_index=True), items, all_queries, all_nearest, query_frames, examples
 
 
-def _write_examples(path: Path, examples: list, count: int = 3) -> None:
+def write_examples(path: Path, examples: list, count: int = 3) -> None:
     """The `count` abnormal frames with the lowest PSNR, from different videos."""
     chosen = sorted(examples, key=lambda e: e[2])[:count]
     if not chosen:
@@ -172,7 +172,7 @@ def infer(model: MNAD, items: torch.Tensor | None, dataset_root: str | Path, out
     model.eval()
     table, final_items, queries, nearest, query_frames, examples = run_test_split(model, items, dataset, cfg, device)
     write_csv(out_dir / FRAMES, table)
-    _write_examples(out_dir / EXAMPLES, examples)
+    write_examples(out_dir / EXAMPLES, examples)
     if model.cfg.memory:
         _write_memory_summary(out_dir / MEMORY_SUMMARY, items, final_items, queries, nearest, query_frames, cfg)
         flipped = replace(cfg, test_time_update=not cfg.test_time_update)

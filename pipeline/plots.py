@@ -27,9 +27,15 @@ def _save(fig, path) -> None:
 def memory_usage_histogram(usage: np.ndarray, title: str, path: Path) -> None:
     """How many test queries pick each item as their nearest (report Fig. 2 and 4)."""
     fig, ax = plt.subplots(figsize=(5, 3))
-    ax.bar(np.arange(len(usage)), usage / max(usage.sum(), 1), color="tab:blue")
-    ax.set_xticks(np.arange(len(usage)))
-    ax.set_xlabel("memory item")
+    share = usage / max(usage.sum(), 1)
+    if len(usage) <= 20:
+        ax.bar(np.arange(len(usage)), share, color="tab:blue")
+        ax.set_xticks(np.arange(len(usage)))
+        ax.set_xlabel("memory item")
+    else:  # MemAE's 2000 items: ranked by use, the used ones only
+        used = np.sort(share[share > 0])[::-1]
+        ax.bar(np.arange(len(used)), used, width=1.0, color="tab:blue")
+        ax.set_xlabel("used memory items, ranked by use")
     ax.set_ylabel("share of queries")
     ax.set_title(f"{title}\n{int((usage > 0).sum())} of {len(usage)} items used", fontsize=9)
     _save(fig, path)
@@ -43,6 +49,16 @@ def tsne_embedding(queries: np.ndarray, items: np.ndarray, perplexity: float, ra
     perplexity = min(perplexity, (len(points) - 1) / 3)
     embedding = np.asarray(TSNE(perplexity=perplexity, random_state=random_state, n_jobs=1, verbose=False).fit(points))
     return embedding[:len(queries)], embedding[len(queries):]
+
+
+def memory_tsne(queries: np.ndarray, nearest: np.ndarray, items: np.ndarray, perplexity: float, random_state: int,
+                title: str, path: Path, max_items: int = 50) -> None:
+    """t-SNE figure of sampled queries and items. With more than `max_items` items (MemAE's
+    2000) only the items nearest to some sampled query are embedded."""
+    shown = np.unique(nearest) if len(items) > max_items else np.arange(len(items))
+    position = {item: i for i, item in enumerate(shown)}
+    query_xy, item_xy = tsne_embedding(queries, items[shown], perplexity, random_state)
+    tsne_plot(query_xy, np.array([position[i] for i in nearest]), item_xy, title, path)
 
 
 def tsne_plot(query_xy: np.ndarray, nearest: np.ndarray, item_xy: np.ndarray, title: str, path: Path) -> None:
@@ -95,7 +111,7 @@ def score_timelines(frames: pd.DataFrame, title: str, path: Path, max_videos: in
 
 
 def loss_curves(history: pd.DataFrame, title: str, path: Path) -> None:
-    columns = [c for c in history.columns if c not in ("epoch", "lr", "seconds")]
+    columns = [c for c in history.columns if c not in ("epoch", "lr", "seconds", "pseudo_anomaly_share")]
     fig, ax = plt.subplots(figsize=(4.5, 3))
     for column in columns:
         ax.plot(history.epoch, history[column], marker="o", ms=3, label=column)
@@ -140,4 +156,34 @@ def lambda_sweep_plot(sweeps: dict[str, list[dict]], paper_lambdas: dict[str, fl
     ax.set_ylabel("pooled AUC")
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=6, ncol=2)
+    _save(fig, path)
+
+
+def daad_toy_figure(errors: pd.DataFrame, pictures: dict, path: Path) -> None:
+    """DAAD Fig. 1: the three images, their reconstructions per block size (nearest-tile read)
+    and the MSE against block size for both reads."""
+    blocks = sorted(errors.block.unique())
+    names = ["B (normal)", "C (abnormal)"]
+    fig = plt.figure(figsize=(1.3 * (len(blocks) + 1) + 4, 3.2))
+    grid = fig.add_gridspec(2, len(blocks) + 2, width_ratios=[1] * (len(blocks) + 1) + [3])
+    for row, name in enumerate(names):
+        ax = fig.add_subplot(grid[row, 0])
+        ax.imshow(pictures["images"][name], cmap="gray", vmin=-1, vmax=1)
+        ax.set_title(name, fontsize=7)
+        ax.axis("off")
+        for col, block in enumerate(blocks, start=1):
+            ax = fig.add_subplot(grid[row, col])
+            ax.imshow(pictures["rebuilt"][("nearest", block, name)], cmap="gray", vmin=-1, vmax=1)
+            ax.set_title(f"{block}px blocks", fontsize=7)
+            ax.axis("off")
+    ax = fig.add_subplot(grid[:, -1])
+    for (read, name), g in errors.groupby(["read", "image"]):
+        ax.plot(g.block, g.mse, marker="o", ls="-" if read == "nearest" else "--",
+                color="tab:green" if name.startswith("B") else "tab:red", label=f"{name}, {read} read")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("block side (px)")
+    ax.set_ylabel("reconstruction MSE")
+    ax.legend(fontsize=6)
+    fig.suptitle("DAAD Fig. 1 toy: blocks learned from one normal image (A)", fontsize=9)
+    fig.tight_layout()
     _save(fig, path)

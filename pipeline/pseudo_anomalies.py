@@ -57,17 +57,25 @@ def apply_patch(clip: np.ndarray, intruder: np.ndarray, patch: Patch) -> np.ndar
 
 
 def skip_frame_indices(video_length: int, clip_length: int, rng: np.random.Generator,
-                       strides=(2, 3, 4, 5)) -> tuple[np.ndarray, np.ndarray] | None:
-    """(input indices n + k*s, target indices n + k) for k < clip_length, or None when the
-    video is too short for any stride. A stride that does not fit is replaced by the
-    largest one that does."""
+                       strides=(2, 3, 4, 5), start: int | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """(input indices n + k*s, target indices n + k) for k < clip_length (eq. 8), or None
+    when the video is too short for any stride. `start` is n when given (the training
+    clip's own start); a stride that does not fit from there is replaced by the largest
+    one that does, and when none fits from `start`, n is drawn where one fits."""
     stride = int(rng.choice(strides))
     fitting = [s for s in strides if (clip_length - 1) * s < video_length]
     if not fitting:
         return None
+    if start is not None:
+        from_start = [s for s in fitting if start + (clip_length - 1) * s < video_length]
+        if from_start:
+            fitting = from_start
+        else:
+            start = None
     if stride not in fitting:
         stride = max(fitting)
-    start = int(rng.integers(0, video_length - (clip_length - 1) * stride))
+    if start is None:
+        start = int(rng.integers(0, video_length - (clip_length - 1) * stride))
     k = np.arange(clip_length)
     return start + stride * k, start + k
 
@@ -81,3 +89,50 @@ def intruder_images(height: int, width: int) -> list[np.ndarray]:
         gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
         images.append(cv2.resize(gray, (width, height), interpolation=cv2.INTER_AREA).astype(np.float32) / 127.5 - 1)
     return images
+
+
+PSEUDO_ANOMALIES = ("none", "patch", "skip_frame")
+REFERENCE_SIZE = 256  # LNTRA's frames are 256 x 256 (sec. 4.1); pixel settings scale with the frame
+
+
+@dataclass(frozen=True)
+class PseudoAnomalyConfig:
+    kind: str = "none"
+    probability: float = 0.2           # p (sec. 4.1)
+    patch_alpha: float = 0.5           # largest patch side as a fraction of the frame
+    patch_beta: float = 25.0           # largest move per frame in px at 256 x 256 (10 for Ped2)
+    patch_min_size: float = 10.0       # smallest patch side in px at 256 x 256
+    skip_strides: tuple[int, ...] = (2, 3, 4, 5)
+
+    def __post_init__(self):
+        if self.kind not in PSEUDO_ANOMALIES:
+            raise ValueError(f"pseudo_anomaly must be one of {PSEUDO_ANOMALIES}, got {self.kind!r}")
+        if not 0.0 <= self.probability <= 1.0:
+            raise ValueError(f"pseudo-anomaly probability must be in [0, 1], got {self.probability}")
+
+
+class PseudoAnomalies:
+    """Turns a training clip into (input, target): with probability p the input is a pseudo
+    anomaly, the target always the normal clip (LNTRA eq. 3-4)."""
+
+    def __init__(self, cfg: PseudoAnomalyConfig, height: int, width: int):
+        self.cfg = cfg
+        scale = width / REFERENCE_SIZE
+        self.beta, self.min_size = cfg.patch_beta * scale, max(2, int(round(cfg.patch_min_size * scale)))
+        self.intruders = intruder_images(height, width) if cfg.kind == "patch" else []
+
+    def __call__(self, video: np.ndarray, start: int, length: int, rng: np.random.Generator
+                 ) -> tuple[np.ndarray, np.ndarray, bool]:
+        """video (T, H, W) float in [-1, 1] -> (input, target, is_pseudo_anomaly), each (length, H, W)."""
+        normal = video[start:start + length]
+        if self.cfg.kind == "none" or rng.random() >= self.cfg.probability:
+            return normal, normal, False
+        if self.cfg.kind == "skip_frame":
+            picked = skip_frame_indices(len(video), length, rng, self.cfg.skip_strides, start)
+            if picked is None:  # video too short for any stride: keep the normal clip
+                return normal, normal, False
+            return video[picked[0]], video[picked[1]], True
+        _, h, w = normal.shape
+        patch = sample_patch(length, h, w, rng, self.cfg.patch_alpha, self.beta, self.min_size)
+        intruder = self.intruders[int(rng.integers(len(self.intruders)))]
+        return apply_patch(normal, intruder, patch).astype(normal.dtype), normal, True

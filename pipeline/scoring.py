@@ -33,15 +33,35 @@ def normalise(frames: pd.DataFrame, column: str, how: str = "per_video") -> np.n
     return frames.groupby("video", sort=False)[column].transform(lambda s: minmax(s.to_numpy())).to_numpy()
 
 
+# Signals where a low value means abnormal; every other signal (errors, distances) is
+# abnormal when high.
+LOW_IS_ABNORMAL = {"psnr"}
+
+
+def weighted_score(frames: pd.DataFrame, terms: dict[str, float], normalisation: str = "per_video") -> np.ndarray:
+    """sum_k w_k * g'(signal_k), g' = g for errors and distances, 1 - g for PSNR. Covers
+    MNAD eq. 16 ({psnr: lam, distance: 1 - lam}), MemAE eq. 11 ({recon_error: 1}: 1 - p_u),
+    LNTRA eq. 10 ({psnr: 1}) and DAAD sec. 3.4 ({recon_error: 0.9, feature_error: 0.1})."""
+    if not terms:
+        raise ValueError("an abnormality score needs at least one term")
+    missing = sorted(set(terms) - set(frames.columns))
+    if missing:
+        raise ValueError(f"score terms {missing} are not among the inferred signals {sorted(frames.columns)}")
+    total = np.zeros(len(frames))
+    for column, weight in terms.items():
+        g = normalise(frames, column, normalisation)
+        total += weight * ((1.0 - g) if column in LOW_IS_ABNORMAL else g)
+    return total
+
+
 def abnormality_score(frames: pd.DataFrame, lam: float | None, normalisation: str = "per_video") -> np.ndarray:
     """Eq. 16: S_t = lam * (1 - g(P_t)) + (1 - lam) * g(D_t). With lam None (models
     without memory, or the memory term switched off) S_t = 1 - g(P_t)."""
-    psnr_term = 1.0 - normalise(frames, "psnr", normalisation)
     if lam is None:
-        return psnr_term
+        return weighted_score(frames, {"psnr": 1.0}, normalisation)
     if not 0.0 <= lam <= 1.0:
         raise ValueError(f"lambda must be in [0, 1], got {lam}")
-    return lam * psnr_term + (1.0 - lam) * normalise(frames, "distance", normalisation)
+    return weighted_score(frames, {"psnr": lam, "distance": 1.0 - lam}, normalisation)
 
 
 def resolve_lambda(global_lambda, model_lambda: float) -> float:

@@ -49,9 +49,8 @@ def main():
         plots.memory_usage_histogram(memory["usage"], name, out / "memory_usage.png")
         rng = np.random.default_rng(cfg["random_state"])
         pick = rng.choice(len(memory["queries"]), size=min(cfg["tsne_points"], len(memory["queries"])), replace=False)
-        query_xy, item_xy = plots.tsne_embedding(memory["queries"][pick], memory["items_final"],
-                                                 cfg["perplexity"], cfg["random_state"])
-        plots.tsne_plot(query_xy, memory["nearest"][pick], item_xy, f"{name}: queries and items (t-SNE)", out / "tsne.png")
+        plots.memory_tsne(memory["queries"][pick], memory["nearest"][pick], memory["items_final"], cfg["perplexity"],
+                          cfg["random_state"], f"{name}: queries and items (t-SNE)", out / "tsne.png")
     write_json(out / "summary.json", summary)
     return out
 

@@ -1,28 +1,17 @@
-"""infer@<dataset>-<model>: per-frame PSNR, query distances, memory usage on the test split.
+"""infer@<dataset>-<model> (and infer_memory, infer_clip, infer_daad): per-frame signals on the
+test split (PSNR, query distances, reconstruction errors, memory usage; see pipeline.families).
 
 usage: python stages/infer.py <model> <train_dir> <prepared_dir> <out_dir>
-params: seeds, train.device, models.<model>.infer
+params: seeds, train.device, models.<model>.infer (+ the profile's image size for clip models)
 """
 import argparse
-from pathlib import Path
 
 from _common import run
 
-from pipeline.devices import pick_device
-from pipeline.inference import infer
-from pipeline.io import InputError
-from pipeline.params import infer_config, load_params, model_section, seeds
 from pipeline.artifacts import CHECKPOINT_EPOCH, seed_dir
-from pipeline.checkpoints import load_checkpoint
-
-
-def checkpoint_path(train_dir: Path, checkpoint) -> Path:
-    """`final`, or an epoch number saved under checkpoints/ (the report scored every 5th)."""
-    path = train_dir / "final.pt" if checkpoint == "final" else train_dir / "checkpoints" / f"epoch_{int(checkpoint):03d}.pt"
-    if not path.exists():
-        saved = sorted(p.stem for p in (train_dir / "checkpoints").glob("*.pt"))
-        raise InputError(f"{path} not found; models.<model>.infer.checkpoint must be 'final' or one of {saved}")
-    return path
+from pipeline.devices import pick_device
+from pipeline.families import infer_model
+from pipeline.params import load_params, model_section, seeds
 
 
 def main():
@@ -34,13 +23,11 @@ def main():
     device = pick_device(params["train"]["device"])
     checkpoint = model_section(params, args.model)["infer"].get("checkpoint", "final")
     for seed in seeds(params):
-        path = checkpoint_path(seed_dir(args.train_dir, seed), checkpoint)
-        model, items, state = load_checkpoint(path, device)
-        cfg = infer_config(params, args.model, state["train_config"]["update_normalisation"], seed)
         out = seed_dir(args.out_dir, seed)
-        frames = infer(model, items, args.prepared_dir, out, cfg, device)
-        (out / CHECKPOINT_EPOCH).write_text(f"{state['epoch']}\n")
-        print(f"scored {len(frames)} frames of {frames.video.nunique()} videos with {path}")
+        frames, epoch = infer_model(params, args.model, seed_dir(args.train_dir, seed), checkpoint, args.prepared_dir,
+                                    out, seed, device)
+        (out / CHECKPOINT_EPOCH).write_text(f"{epoch}\n")
+        print(f"scored {len(frames)} frames of {frames.video.nunique()} videos (checkpoint {checkpoint}, epoch {epoch})")
     return args.out_dir
 
 

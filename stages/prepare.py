@@ -1,4 +1,6 @@
-"""prepare@<dataset>: turn a dataset into the shared prepared format (pipeline.data.index).
+"""prepare@<dataset> and prepare_images@<dataset>: turn a dataset into the shared prepared
+format (pipeline.data.index): synthetic (generated), the video benchmarks, MVTec AD, and
+the one-class digit sets (from scikit-learn).
 
 usage: python stages/prepare.py <dataset> <raw_dir> <out_dir>     params: prepare.<dataset>
 """
@@ -7,7 +9,9 @@ from pathlib import Path
 
 from _common import run
 
+from pipeline.data.digits import DigitsConfig, oneclass_records
 from pipeline.data.index import write_dataset
+from pipeline.data.mvtec import prepare_mvtec
 from pipeline.data.real import prepare_real
 from pipeline.data.synthetic import SyntheticConfig, generate
 from pipeline.io import InputError
@@ -25,6 +29,10 @@ def main():
     cfg = params[args.dataset]
     if args.dataset == "synthetic":
         write_dataset(args.out_dir, "synthetic", generate(SyntheticConfig(**cfg)))
+    elif args.dataset == "digits":
+        write_dataset(args.out_dir, "digits", oneclass_records(DigitsConfig(**cfg)))
+    elif args.dataset == "mvtec":
+        prepare_mvtec(Path(args.raw_dir), Path(args.out_dir), cfg["size"])
     else:
         prepare_real(args.dataset, Path(args.raw_dir), Path(args.out_dir), cfg["size"], cfg["workers"])
     return args.out_dir

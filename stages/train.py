@@ -1,37 +1,34 @@
-"""train@<dataset>-<model> and train_memory@<dataset>-<model>: train one model variant.
+"""train@<dataset>-<model> (and train_memory, train_clip, train_daad): train one model variant,
+once per seed.
 
-usage: python stages/train.py <dataset> <model> <prepared_dir> <out_dir> --group {plain,memory}
-params: seeds, profile, profiles.<profile>.{model,train,epochs.<dataset>}, train, models.<model>.train
-        (+ supervision, memory_supervision for the memory group)
+usage: python stages/train.py <dataset> <model> <prepared_dir> <out_dir> --group {plain,memory,clip,daad}
+params: seeds, train, models.<model>.train and the profile section of the model's family
+        (mnad: profiles.<p>.{model,train,epochs.<dataset>}; clip: profiles.<p>.clip; daad:
+        profiles.<p>.daad); the memory group also reads supervision, memory_supervision
 """
 import argparse
 
 from _common import run
 
-from pipeline.devices import pick_device
-from pipeline.io import InputError
 from pipeline.artifacts import seed_dir
-from pipeline.params import is_memory_model, load_params, mnad_config, seeds, train_config
-from pipeline.training import train
+from pipeline.devices import pick_device
+from pipeline.families import train_model
+from pipeline.params import GROUP_LISTS, check_group, load_params, seeds
 
 
 def main():
     parser = argparse.ArgumentParser()
     for name in ("dataset", "model", "prepared_dir", "out_dir"):
         parser.add_argument(name)
-    parser.add_argument("--group", choices=("plain", "memory"), required=True)
+    parser.add_argument("--group", choices=sorted(GROUP_LISTS), required=True)
     args = parser.parse_args()
     params = load_params()
-    memory = args.group == "memory"
-    if is_memory_model(params, args.model) != memory:
-        raise InputError(f"params.yaml: model '{args.model}' is listed in "
-                         f"{'memory_models' if memory else 'plain_models'} but models.{args.model}.train.memory "
-                         f"is {not memory}; move it to the other list.")
+    check_group(params, args.model, args.group)
     device = pick_device(params["train"]["device"])
     for seed in seeds(params):  # one full training run per seed
         print(f"training {args.dataset}/{args.model} seed {seed} on {device}")
-        train(args.prepared_dir, seed_dir(args.out_dir, seed), mnad_config(params, args.model),
-              train_config(params, args.dataset, args.model, with_supervision=memory, seed=seed), device)
+        train_model(params, args.dataset, args.model, args.prepared_dir, seed_dir(args.out_dir, seed), seed, device,
+                    args.group)
     return args.out_dir
 
 

@@ -27,6 +27,9 @@ def COPY_IGNORE(folder, names):
         ignored |= {n for n in names if n != "README.md"}
     return ignored
 MEMORY_MODELS = ["pred_mem", "recon_mem"]
+CLIP_MODELS = ["memae", "lntra_skip"]
+DAAD_MODELS = ["daad_adv"]
+ONECLASS_MODELS = ["memae_img"]
 
 
 def _run(args, cwd, env):
@@ -38,9 +41,13 @@ def _run(args, cwd, env):
 
 def _tiny_params(path: Path) -> None:
     params = yaml.safe_load(path.read_text())
-    params["memory_models"] = MEMORY_MODELS
+    params.update(memory_models=MEMORY_MODELS, clip_models=CLIP_MODELS, daad_models=DAAD_MODELS,
+                  oneclass_models=ONECLASS_MODELS)
+    params["profiles"]["cpu"]["oneclass"]["epochs"] = {"digits": 1}
     params["profiles"]["cpu"]["model"] = {"image_size": 32, "width": 4}
     params["profiles"]["cpu"]["epochs"]["synthetic"] = 1
+    params["profiles"]["cpu"]["clip"].update(image_size=32, widths=[4, 6, 8, 8], epochs={"synthetic": 1})
+    params["profiles"]["cpu"]["daad"].update(image_size=32, width=4, num_items=8, epochs={"synthetic": 1, "mvtec": 1})
     params["prepare"]["synthetic"].update(size=32, frames_per_video=24, train_videos=2, test_videos_per_type=1,
                                           radius=4, speed=2, fast_speed=4, anomaly_length=6)
     params["figures"].update(tsne_points=150, perplexity=10)
@@ -77,9 +84,13 @@ def repo(tmp_path_factory):
 def test_repro_builds_the_whole_audit(repo):
     repo, _, _, first = repo
     ran = _stages_run(first)
-    assert "prepare@synthetic" in ran and "report" in ran and len(ran) == 1 + 4 * 4 + 1
+    models = 4 + len(CLIP_MODELS) + len(DAAD_MODELS) + len(ONECLASS_MODELS)
+    assert {"prepare@synthetic", "prepare_oneclass@digits", "daad_toy", "report"} <= ran
+    assert len(ran) == 2 + 4 * models + 2
     table = pd.read_csv(repo / "reports" / "auc_table.csv")
-    assert sorted(m for m in table.model if "(" not in m) == ["pred", "pred_mem", "recon", "recon_mem"]
+    assert sorted(m for m in table.model if "(" not in m) == sorted(
+        ["pred", "pred_mem", "recon", "recon_mem", *CLIP_MODELS, *DAAD_MODELS, *ONECLASS_MODELS])
+    assert table.set_index("model").loc["memae", "protocol"].startswith("frames 9..T-7")
     assert "pred_mem (without test-time update)" in set(table.model)
     assert table.auc_micro.notna().all()
     page = (repo / "reports" / "index.html").read_text()
@@ -125,25 +136,34 @@ def test_exp_run_with_lambda_reuses_training_and_exp_show_lists_auc(repo):
     assert "auc_micro" in shown and "0.5" in shown
 
 
-def test_repro_with_a_shanghaitech_layout_adds_its_rows(tmp_path):
-    """datasets: [synthetic, shanghaitech] with a tiny ShanghaiTech-layout copy in data/raw."""
+def test_repro_with_shanghaitech_and_mvtec_layouts_adds_their_rows(tmp_path):
+    """datasets: [synthetic, shanghaitech] and image_datasets: [mvtec], with tiny copies of
+    both layouts in data/raw."""
     from pipeline.data import layouts
 
     repo = tmp_path / "repo"
     shutil.copytree(ROOT, repo, ignore=COPY_IGNORE)
     _tiny_params(repo / "params.yaml")
     params = yaml.safe_load((repo / "params.yaml").read_text())
-    params.update(datasets=["synthetic", "shanghaitech"], memory_models=["pred_mem"], plain_models=["recon"])
+    params.update(datasets=["synthetic", "shanghaitech"], memory_models=["pred_mem"], plain_models=["recon"],
+                  clip_models=[], daad_models=[], oneclass_datasets=[], image_datasets=["mvtec"],
+                  daad_image_models=["daad", "daad_ae"])
     params["prepare"]["shanghaitech"] = {"size": 32, "workers": 2}
+    params["prepare"]["mvtec"] = {"size": 32}
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     layouts.shanghaitech(repo / "data" / "raw" / "shanghaitech", train_lengths=(16, 18), test_lengths=(14, 15))
+    layouts.mvtec(repo / "data" / "raw" / "mvtec")
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", DVC_NO_ANALYTICS="1",
                GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t")
     _run(["git", "init", "-q"], repo, env)
     ran = _stages_run(_run([sys.executable, "-m", "dvc", "repro"], repo, env))
-    assert {"prepare@shanghaitech", "train_memory@shanghaitech-pred_mem", "score@shanghaitech-recon"} <= ran
+    assert {"prepare@shanghaitech", "train_memory@shanghaitech-pred_mem", "score@shanghaitech-recon",
+            "prepare_images@mvtec", "train_daad_images@mvtec-daad", "score_daad_images@mvtec-daad_ae"} <= ran
+    assert (repo / "runs" / "train" / "mvtec" / "daad" / "seed_0" / "bottle" / "final.pt").exists()  # per category
     table = pd.read_csv(repo / "reports" / "auc_table.csv")
     assert {"pred_mem", "recon"} <= set(table[table.dataset == "shanghaitech"].model)
     comparison = pd.read_csv(repo / "reports" / "reference_comparison.csv")
     tested = comparison[(comparison.dataset == "shanghaitech") & (comparison.verdict != "not tested yet")]
     assert {"pred_mem", "recon"} <= set(tested.model), "ShanghaiTech rows are compared with the reported numbers"
+    mvtec = comparison[(comparison.dataset == "mvtec") & (comparison.verdict != "not tested yet")]
+    assert set(mvtec.model) == {"daad", "daad_ae"} and mvtec.ours.notna().all()

@@ -96,3 +96,17 @@ def test_skip_frame_indices_and_edges():
         skipped, _ = skip_frame_indices(40, 16, rng)
         assert skipped[1] - skipped[0] == 2
     assert skip_frame_indices(30, 16, rng) is None  # shorter than 1 + 15 * 2
+
+
+def test_skip_frame_keeps_the_clip_start_and_shrinks_the_stride_near_the_end():
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        skipped, normal = skip_frame_indices(100, 16, rng, start=10)
+        assert skipped[0] == normal[0] == 10 and skipped[-1] < 100
+    # from frame 60 of 100 only stride 2 fits (60 + 30 = 90 < 100; stride 3 needs 105)
+    for _ in range(10):
+        skipped, _ = skip_frame_indices(100, 16, rng, start=60)
+        assert skipped[0] == 60 and skipped[1] - skipped[0] == 2
+    # from frame 80 nothing fits: a start is drawn where one does
+    skipped, normal = skip_frame_indices(100, 16, rng, start=80)
+    assert skipped[0] == normal[0] and skipped[-1] < 100

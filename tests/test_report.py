@@ -113,3 +113,25 @@ def test_page_loads_in_headless_chromium_with_every_image_rendered(report):
     check = check_page(out / "index.html")
     assert check.images_total > 0 and check.images_ok == check.images_total
     assert check.console_errors == 0, check.messages
+
+
+def test_claims_of_the_other_systems_on_synthetic_and_digits_rows():
+    from pipeline.claims import ClaimSettings, oneclass_claim, other_systems_claims, type_claim
+
+    rows = pd.DataFrame([
+        {"dataset": "synthetic", "model": "lntra_skip", "auc_micro": 0.8, "auc_temporal": 0.85, "auc_temporal_lo": 0.78},
+        {"dataset": "synthetic", "model": "lntra_baseline", "auc_micro": 0.75, "auc_temporal": 0.76, "auc_temporal_lo": 0.7},
+        {"dataset": "digits", "model": "memae_img", "auc_micro": 0.9, "auc_macro": 0.95},
+        {"dataset": "digits", "model": "memae_img_ae", "auc_micro": 0.9, "auc_macro": 0.90},
+        {"dataset": "digits", "model": "memae_img_nonspar", "auc_micro": 0.9, "auc_macro": 0.99},
+    ])
+    assert type_claim(rows, "LNTRA", "c", "lntra_skip", "lntra_baseline", "temporal").verdict == "supported"
+    assert type_claim(rows.assign(auc_temporal_lo=0.75), "LNTRA", "c", "lntra_skip", "lntra_baseline",
+                      "temporal").verdict == "not supported"
+    # 0.95 vs 0.99: more than the 0.03 tolerance below MemAE-nonSpar
+    assert oneclass_claim(rows, ClaimSettings()).verdict == "not supported"
+    assert oneclass_claim(rows, ClaimSettings(tolerance=0.05)).verdict == "supported"
+    verdicts = other_systems_claims(rows, ClaimSettings(), None)
+    # no benchmark and no MVTec AD: the paper-level claims are not tested; the toy was not run
+    assert {v.verdict for v in verdicts if "Table 1)" in v.claim and v.paper == "LNTRA"} == {"not tested yet"}
+    assert [v.verdict for v in verdicts if "Fig. 1" in v.claim] == ["not tested yet"]

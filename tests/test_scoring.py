@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from pipeline.metrics import auc, frame_aucs
-from pipeline.scoring import abnormality_score, minmax, resolve_lambda
+from pipeline.scoring import abnormality_score, minmax, resolve_lambda, weighted_score
 
 
 def test_minmax_eq17():
@@ -88,3 +88,16 @@ def test_rank_auc_equals_sklearn_with_ties():
     scores = np.round(rng.normal(labels * 0.5, 1.0), 1)  # rounding makes ties
     assert rank_auc(labels, scores) == pytest.approx(roc_auc_score(labels, scores))
     assert rank_auc(np.zeros(4), np.arange(4)) is None
+
+
+def test_weighted_score_memae_eq11_and_daad_mix():
+    f = _frames().assign(recon_error=[1.0, 3.0, 2.0, 5.0, 9.0, 7.0], feature_error=[0.0, 0.0, 1.0, 2.0, 2.0, 2.0])
+    # MemAE eq. 11: abnormality = 1 - p_u = g(e_u), per video
+    assert weighted_score(f, {"recon_error": 1.0}).tolist() == pytest.approx([0.0, 1.0, 0.5, 0.0, 1.0, 0.5])
+    # DAAD: 0.9 g(R) + 0.1 g(L); video b has a constant L -> that term is 0
+    assert weighted_score(f, {"recon_error": 0.9, "feature_error": 0.1}).tolist() == pytest.approx(
+        [0.0, 0.9, 0.45 + 0.1, 0.0, 0.9, 0.45])
+    # LNTRA eq. 10 is the PSNR-only score
+    assert weighted_score(f, {"psnr": 1.0}).tolist() == pytest.approx(abnormality_score(f, None).tolist())
+    with pytest.raises(ValueError, match="not among"):
+        weighted_score(f, {"nope": 1.0})

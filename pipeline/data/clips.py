@@ -51,3 +51,41 @@ def split_input_target(clips_uint8: torch.Tensor, task: str, device: torch.devic
     if task == "prediction":
         return x[:, :-1].flatten(1, 2), x[:, -1]
     return x[:, 0], x[:, 0]
+
+
+def to_gray(frames: np.ndarray) -> np.ndarray:
+    """(T, H, W, 3) uint8 RGB -> (T, H, W) float32 in [-1, 1] (MemAE and LNTRA read grayscale)."""
+    gray = np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames])
+    return gray.astype(np.float32) / 127.5 - 1.0
+
+
+class GrayClipDataset(torch.utils.data.Dataset):
+    """16-frame grayscale clips of the training split for the 3D-convolution autoencoders
+    (MemAE sec. 4.2, LNTRA sec. 4.1). Item: (input, target) float32 (1, T, H, W) in [-1, 1]
+    and whether the input is a pseudo anomaly. `corrupt` (LNTRA's generators) gets the whole
+    video so a skip-frame input can reach past the clip; its randomness is a function of
+    (seed, epoch, index), so any number of loader workers gives the same samples."""
+
+    def __init__(self, dataset: PreparedDataset, split: str, size: int, length: int = 16, corrupt=None, seed: int = 0):
+        self.length, self.corrupt, self.seed, self.epoch = length, corrupt, seed, 0
+        self.videos = dataset.videos(split)
+        self.frames = {v: to_gray(resize_frames(np.asarray(dataset.frames(split, v)), size)) for v in self.videos}
+        self.clips = [(v, t) for v in self.videos for t in range(len(self.frames[v]) - length + 1)]
+        if not self.clips:
+            raise ValueError(f"{dataset.root}: no {split} clips of {length} frames; videos must have at least {length}")
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def __getitem__(self, i: int):
+        video, start = self.clips[i]
+        frames = self.frames[video]
+        if self.corrupt is None:
+            clip = frames[start:start + self.length]
+            return torch.from_numpy(clip[None]), torch.from_numpy(clip[None]), False
+        rng = np.random.default_rng([self.seed, self.epoch, i])
+        inputs, target, pseudo = self.corrupt(frames, start, self.length, rng)
+        return torch.from_numpy(np.ascontiguousarray(inputs)[None]), torch.from_numpy(np.ascontiguousarray(target)[None]), pseudo

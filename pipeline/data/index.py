@@ -24,6 +24,9 @@ from pipeline.io import InputError, atomic_path, read_json, write_csv, write_jso
 INDEX_COLUMNS = ["split", "video", "frame", "label", "anomaly_type"]
 SPLITS = ("train", "test")
 NORMAL = "normal"
+# Prepared datasets whose "videos" are categories with one model each (their protocols train
+# per category): MVTec AD, the one-class digit sets. See pipeline.per_video.
+ONE_MODEL_PER_VIDEO = {"mvtec", "digits"}
 
 
 @dataclass(frozen=True)

@@ -76,3 +76,28 @@ def ucsd_ped2(root: Path, train_lengths=(10,), test_lengths=(9, 8)) -> list[np.n
             cv2.imwrite(str(gt / f"{t + 1:03d}.bmp"), mask)
         labels.append(video_labels)
     return labels
+
+
+def mvtec(root: Path, categories=("bottle", "grid"), train_count: int = 10, size: int = 40) -> dict[str, list[int]]:
+    """<category>/train/good/NNN.png, test/{good,crack}/NNN.png, ground_truth/crack/NNN_mask.png.
+    Normal images are flat grey with noise; a crack is a dark line. `grid` is stored grey
+    (one channel) as in the real archive. Returns the expected test labels per category
+    (good before crack: sorted defect folders)."""
+    rng = np.random.default_rng(0)
+    labels = {}
+    for category in categories:
+        def image(defect: bool, category: str = category) -> np.ndarray:
+            picture = np.clip(128 + rng.normal(0, 5, (size, size)), 0, 255).astype(np.uint8)
+            if defect:
+                picture[size // 2, 5:-5] = 10
+            return picture if category == "grid" else np.repeat(picture[..., None], 3, axis=2)
+        base = root / category
+        for kind, count, defect in (("train/good", train_count, False), ("test/crack", 3, True), ("test/good", 2, False)):
+            (base / kind).mkdir(parents=True, exist_ok=True)
+            for i in range(count):
+                cv2.imwrite(str(base / kind / f"{i:03d}.png"), image(defect))
+        (base / "ground_truth" / "crack").mkdir(parents=True, exist_ok=True)
+        for i in range(3):
+            cv2.imwrite(str(base / "ground_truth" / "crack" / f"{i:03d}_mask.png"), np.zeros((size, size), np.uint8))
+        labels[category] = [1, 1, 1, 0, 0]  # test/crack sorts before test/good
+    return labels

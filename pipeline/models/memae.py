@@ -63,6 +63,11 @@ def address(queries: torch.Tensor, items: torch.Tensor, cfg: MemAEConfig) -> tor
     return w
 
 
+def latent_queries(z: torch.Tensor) -> torch.Tensor:
+    """(B, C, T, H, W) -> (B, T*H*W, C): every latent position is one query (MemAE sec. 4.2)."""
+    return z.permute(0, 2, 3, 4, 1).flatten(1, 3)
+
+
 def entropy_loss(w: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
     """Eq. 9: mean over queries of sum_i -w_i log w_i (official EntropyLossEncap)."""
     return (-w * torch.log(w + eps)).sum(dim=1).mean()
@@ -82,7 +87,7 @@ class MemoryUnit(nn.Module):
         """z (B, C, T, H, W) -> (z_hat of the same shape, w (B*T*H*W, N)); every latent
         position is one query (MemAE sec. 4.2)."""
         b, c, t, h, w = z.shape
-        queries = z.permute(0, 2, 3, 4, 1).reshape(-1, c)
+        queries = latent_queries(z).reshape(-1, c)
         weights = address(queries, self.items, self.cfg)
         z_hat = (weights @ self.items).reshape(b, t, h, w, c).permute(0, 4, 1, 2, 3)
         return z_hat, weights
@@ -109,10 +114,65 @@ class MemAE(nn.Module):
                                      nn.ConvTranspose3d(w1, cfg.channels, 3, (1, 2, 2), 1, output_padding=(0, 1, 1)),
                                      *([nn.Tanh()] if cfg.tanh_output else []))
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """x (B, 1, T, H, W) -> (reconstruction, addressing weights or None)."""
+    def forward(self, x: torch.Tensor, return_latent: bool = False):
+        """x (B, 1, T, H, W) -> (reconstruction, addressing weights or None[, encoder output])."""
         z = self.encoder(x)
-        weights = None
+        read, weights = self.memory(z) if self.memory is not None else (z, None)
+        output = self.decoder(read)
+        return (output, weights, z) if return_latent else (output, weights)
+
+
+@dataclass(frozen=True)
+class ImageMemAEConfig:
+    """MemAE's image model (sec. 4.1, MNIST): Conv2(3, 2, 32)-Conv2(3, 2, 16)-Conv2(3, 3, 8),
+    mirrored Dconv2 decoder, BN + LeakyReLU after all but the last layer, N = 100 items
+    addressed at every latent position (official MemModule). Decoder output sizes follow
+    the encoder's, so any input size works (8 x 8 digits: 8 -> 4 -> 2 -> 1)."""
+    image_size: int = 28
+    memory: bool = True
+    num_items: int = 100
+    shrink_threshold: float = 0.0025
+    addressing: str = "dot"
+    widths: tuple[int, int, int] = (32, 16, 8)
+    strides: tuple[int, int, int] = (2, 2, 3)
+    channels: int = 1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class ImageMemAE(nn.Module):
+    def __init__(self, cfg: ImageMemAEConfig):
+        super().__init__()
+        self.cfg = cfg
+        widths, cin = cfg.widths, cfg.channels
+        self.encoder = nn.ModuleList()
+        for width, stride in zip(widths, cfg.strides):
+            self.encoder.append(nn.Sequential(nn.Conv2d(cin, width, 3, stride, 1), nn.BatchNorm2d(width),
+                                              nn.LeakyReLU(0.2, inplace=True)))
+            cin = width
+        unit_cfg = MemAEConfig(memory=cfg.memory, num_items=cfg.num_items, shrink_threshold=cfg.shrink_threshold,
+                               addressing=cfg.addressing)
+        self.memory = MemoryUnit(unit_cfg, widths[-1]) if cfg.memory else None
+        outs = [*reversed(widths[:-1]), cfg.channels]
+        self.decoder = nn.ModuleList([nn.ConvTranspose2d(w_in, w_out, 3, s, 1)
+                                      for w_in, w_out, s in zip(reversed(widths), outs, reversed(cfg.strides))])
+        self.norms = nn.ModuleList([nn.Sequential(nn.BatchNorm2d(w), nn.LeakyReLU(0.2, inplace=True)) for w in outs[:-1]])
+
+    def forward(self, x: torch.Tensor, return_latent: bool = False):
+        """x (B, C, H, W) -> (reconstruction, addressing weights or None[, latent])."""
+        sizes, h = [], x
+        for layer in self.encoder:
+            sizes.append(h.shape[-2:])
+            h = layer(h)
+        z = h
         if self.memory is not None:
-            z, weights = self.memory(z)
-        return self.decoder(z), weights
+            read, weights = self.memory(z[:, :, None])  # a 2D map is a clip of one frame
+            h = read[:, :, 0]
+        else:
+            weights = None
+        for i, (layer, size) in enumerate(zip(self.decoder, reversed(sizes))):
+            h = layer(h, output_size=size)
+            if i < len(self.norms):
+                h = self.norms[i](h)
+        return (h, weights, z) if return_latent else (h, weights)

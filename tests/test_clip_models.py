@@ -1,0 +1,98 @@
+"""MemAE / LNTRA in the pipeline: clip data with pseudo anomalies, training, centre-frame
+inference and the scoring protocol."""
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from pipeline.artifacts import FRAMES, MEMORY_SUMMARY
+from pipeline.checkpoints import load_checkpoint
+from pipeline.clip_inference import ClipInferConfig, centre_frames, infer_clips
+from pipeline.clip_training import ClipTrainConfig, fit_clip_model
+from pipeline.data.clips import GrayClipDataset
+from pipeline.data.index import PreparedDataset
+from pipeline.models.memae import MemAEConfig
+from pipeline.pseudo_anomalies import PseudoAnomalies, PseudoAnomalyConfig
+
+WIDTHS = (4, 6, 8, 8)
+
+
+@pytest.fixture(scope="module")
+def long_dataset(tmp_path_factory):
+    """40-frame videos: long enough for a skip-frame clip (1 + 15 * 2 = 31 frames)."""
+    from dataclasses import replace
+
+    from conftest import TINY_SYNTHETIC
+    from pipeline.data.index import write_dataset
+    from pipeline.data.synthetic import generate
+    root = tmp_path_factory.mktemp("long") / "synthetic"
+    write_dataset(root, "synthetic", generate(replace(TINY_SYNTHETIC, frames_per_video=40)))
+    return root
+
+
+def test_centre_frames_drop_first_8_and_last_7():
+    assert list(centre_frames(24)) == list(range(8, 17))  # clip u-8 .. u+7 must exist
+    assert list(centre_frames(16)) == [8]
+    assert list(centre_frames(15)) == []
+
+
+@pytest.mark.parametrize("kind", ["skip_frame", "patch"])
+def test_pseudo_anomalous_inputs_keep_the_normal_target(long_dataset, kind):
+    corrupt = PseudoAnomalies(PseudoAnomalyConfig(kind=kind, probability=1.0), 32, 32)
+    data = GrayClipDataset(PreparedDataset(long_dataset), "train", 32, 16, corrupt, seed=0)
+    plain = GrayClipDataset(PreparedDataset(long_dataset), "train", 32, 16)
+    for i in (0, 3):
+        inputs, target, pseudo = data[i]
+        assert pseudo and inputs.shape == target.shape == (1, 16, 32, 32)
+        assert torch.equal(target, plain[i][1]), "the target is the clip's normal frames"
+        assert not torch.equal(inputs, target)
+    # a function of (seed, epoch, index): the same sample twice, a new one next epoch (in
+    # 40-frame videos only stride 2 fits, so a skip-frame clip cannot change)
+    assert torch.equal(data[2][0], data[2][0])
+    before = data[2][0]
+    data.set_epoch(1)
+    assert torch.equal(before, data[2][0]) == (kind == "skip_frame")
+
+
+def test_no_pseudo_anomaly_at_probability_zero_or_in_too_short_videos(tiny_dataset):
+    corrupt = PseudoAnomalies(PseudoAnomalyConfig(kind="patch", probability=0.0), 32, 32)
+    data = GrayClipDataset(PreparedDataset(tiny_dataset), "train", 32, 16, corrupt)
+    inputs, target, pseudo = data[1]
+    assert not pseudo and torch.equal(inputs, target)
+    # 24-frame videos cannot hold a skip-frame clip: the normal clip is used
+    corrupt = PseudoAnomalies(PseudoAnomalyConfig(kind="skip_frame", probability=1.0), 32, 32)
+    inputs, target, pseudo = GrayClipDataset(PreparedDataset(tiny_dataset), "train", 32, 16, corrupt)[1]
+    assert not pseudo and torch.equal(inputs, target)
+
+
+def _fit(root, out, model_cfg, **kw):
+    cfg = ClipTrainConfig(**{"epochs": 2, "batch_size": 4, "checkpoint_every": 1, "lr": 1e-3, **kw})
+    return fit_clip_model(root, out, model_cfg, 32, cfg, torch.device("cpu"))
+
+
+def test_memae_trains_and_infers_with_the_centre_frame_protocol(tiny_dataset, tmp_path):
+    history = _fit(tiny_dataset, tmp_path / "train", MemAEConfig(num_items=20, widths=WIDTHS))
+    assert list(history.epoch) == [1, 2] and {"reconstruction", "entropy"} <= set(history.columns)
+    model, items, state = load_checkpoint(tmp_path / "train" / "final.pt")
+    assert state["family"] == "clip_ae" and items is None and model.memory.items.shape == (20, 8)
+    frames = infer_clips(model, tiny_dataset, tmp_path / "infer", 32, ClipInferConfig(batch_size=4), torch.device("cpu"))
+    assert (tmp_path / "infer" / FRAMES).exists()
+    for _, g in frames.groupby("video"):
+        assert g.frame.tolist() == list(range(8, 17))  # 24-frame videos
+    assert np.all(np.isfinite(frames[["recon_error", "psnr"]].to_numpy())) and (frames.recon_error > 0).all()
+    summary = np.load(tmp_path / "infer" / MEMORY_SUMMARY)
+    # every latent position of every scored clip is counted once
+    latent_positions = 2 * 2 * 2  # (16, 32, 32) -> (2, 2, 2)
+    assert summary["usage"].sum() == len(frames) * latent_positions
+
+
+def test_autoencoder_and_lntra_variants_have_no_memory_summary(long_dataset, tmp_path):
+    pseudo = PseudoAnomalyConfig(kind="skip_frame", probability=0.5)
+    history = _fit(long_dataset, tmp_path / "train", MemAEConfig(memory=False, tanh_output=True, widths=WIDTHS),
+                   entropy_weight=0.0, pseudo_anomaly=pseudo)
+    assert 0 < history.pseudo_anomaly_share.mean() < 1
+    model, _, _ = load_checkpoint(tmp_path / "train" / "final.pt")
+    infer_clips(model, long_dataset, tmp_path / "infer", 32, ClipInferConfig(), torch.device("cpu"))
+    assert not (tmp_path / "infer" / MEMORY_SUMMARY).exists()
+    frames = pd.read_csv(tmp_path / "infer" / FRAMES)
+    assert {"psnr", "recon_error", "label", "anomaly_type"} <= set(frames.columns)

@@ -1,0 +1,76 @@
+"""params.yaml -> the configs of the MemAE / LNTRA / DAAD variants: the papers' values in the
+paper profile, dataset-specific settings, and models listed in the wrong stage group."""
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.io import InputError
+from pipeline.params import (check_group, clip_model_config, clip_train_config, daad_model_config, daad_train_config,
+                             per_dataset, score_terms, stage_group)
+
+PARAMS = yaml.safe_load((Path(__file__).resolve().parents[1] / "params.yaml").read_text())
+
+
+def _paper():
+    params = copy.deepcopy(PARAMS)
+    params["profile"] = "paper"
+    return params
+
+
+def test_memae_variants_carry_the_paper_settings():
+    p = _paper()
+    memae = clip_model_config(p, "memae")
+    assert (memae.num_items, memae.shrink_threshold, memae.addressing, memae.widths) == (2000, 0.0025, "dot", (96, 128, 256, 256))
+    assert clip_train_config(p, "ped2", "memae").entropy_weight == 0.0002 and clip_train_config(p, "ped2", "memae").lr == 1e-4
+    assert clip_model_config(p, "memae_ae").memory is False
+    nonspar = (clip_model_config(p, "memae_nonspar").shrink_threshold, clip_train_config(p, "ped2", "memae_nonspar").entropy_weight)
+    assert nonspar == (0.0, 0.0)
+    assert clip_model_config(p, "memae_noshrink").shrink_threshold == 0.0
+    assert clip_train_config(p, "ped2", "memae_noentropy").entropy_weight == 0.0
+    assert score_terms(p, "memae") == {"recon_error": 1.0}
+
+
+def test_lntra_pseudo_anomalies_and_dataset_specific_beta():
+    p = _paper()
+    assert clip_model_config(p, "lntra_baseline").tanh_output and not clip_model_config(p, "lntra_baseline").memory
+    patch = clip_train_config(p, "ped2", "lntra_patch").pseudo_anomaly
+    assert (patch.kind, patch.probability, patch.patch_alpha, patch.patch_beta) == ("patch", 0.2, 0.5, 10)
+    assert clip_train_config(p, "avenue", "lntra_patch").pseudo_anomaly.patch_beta == 25
+    assert clip_train_config(p, "ped2", "lntra_skip").pseudo_anomaly.skip_strides == (2, 3, 4, 5)
+    assert score_terms(p, "lntra_skip") == {"psnr": 1.0}
+
+
+def test_daad_settings_per_dataset_and_profile():
+    p = _paper()
+    mvtec, video = daad_model_config(p, "mvtec", "daad"), daad_model_config(p, "ped2", "daad")
+    assert (mvtec.rates, mvtec.num_items, mvtec.image_size, mvtec.width) == ((8, 8, 1), 500, 256, 64)
+    assert (video.rates, video.num_items) == ((16, 16, 1), 2000)  # the video appendix
+    assert daad_train_config(p, "mvtec", "daad").lr == 1e-4 and daad_train_config(p, "mvtec", "daad_adv").lr == 2e-4
+    assert daad_train_config(p, "mvtec", "daad").flips and not daad_train_config(p, "ped2", "daad").flips
+    assert daad_train_config(p, "mvtec", "daad").epochs == 1000
+    assert score_terms(p, "daad_adv") == {"recon_error": 0.9, "feature_error": 0.1}
+    assert daad_model_config(p, "mvtec", "daad_r2").rates == (2, 2, 1)
+    memae_star = daad_model_config(p, "mvtec", "daad_memae")
+    assert (memae_star.memory_levels, memae_star.skips, memae_star.rates) == ((4,), False, (16, 16, 1))
+    cpu = daad_model_config(PARAMS, "synthetic", "daad")
+    assert cpu.num_items == 500 and daad_train_config(PARAMS, "synthetic", "daad").lr == pytest.approx(1e-3)
+
+
+def test_every_listed_model_is_in_its_group():
+    for group, key in (("plain", "plain_models"), ("memory", "memory_models"), ("clip", "clip_models"),
+                       ("daad", "daad_models"), ("daad", "daad_image_models")):
+        for model in PARAMS[key]:
+            check_group(PARAMS, model, group)
+    assert stage_group(PARAMS, "memae") == "clip" and stage_group(PARAMS, "pred_mem") == "memory"
+    with pytest.raises(InputError, match="move it there"):
+        check_group(PARAMS, "memae", "plain")
+
+
+def test_per_dataset_values():
+    assert per_dataset({"ped2": 10, "default": 25}, "ped2", "x") == 10
+    assert per_dataset({"ped2": 10, "default": 25}, "avenue", "x") == 25
+    assert per_dataset(7, "avenue", "x") == 7
+    with pytest.raises(InputError, match="no entry for dataset 'avenue'"):
+        per_dataset({"ped2": 10}, "avenue", "x")
