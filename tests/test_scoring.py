@@ -101,3 +101,19 @@ def test_weighted_score_memae_eq11_and_daad_mix():
     assert weighted_score(f, {"psnr": 1.0}).tolist() == pytest.approx(abnormality_score(f, None).tolist())
     with pytest.raises(ValueError, match="not among"):
         weighted_score(f, {"nope": 1.0})
+
+
+def test_numpy_auc_and_roc_match_scikit_learn():
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    from pipeline.metrics import roc_points
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        labels = rng.integers(0, 2, 200)
+        scores = np.round(rng.normal(size=200) + labels, 1)  # many ties
+        assert auc(labels, scores) == pytest.approx(roc_auc_score(labels, scores))
+        fpr, tpr = roc_points(labels, scores)
+        ref_fpr, ref_tpr, _ = roc_curve(labels, scores, drop_intermediate=False)
+        assert np.allclose(fpr, ref_fpr) and np.allclose(tpr, ref_tpr)
+        assert np.trapezoid(tpr, fpr) == pytest.approx(roc_auc_score(labels, scores))
