@@ -21,7 +21,7 @@ from tqdm import tqdm
 from pipeline.artifacts import EXAMPLES, FRAMES, MEMORY_SUMMARY
 from pipeline.data.clips import resize_frames, to_gray
 from pipeline.data.index import PreparedDataset
-from pipeline.inference import WorstAbnormalFrame, psnr, write_examples
+from pipeline.inference import WorstAbnormalFrame, label_rows, psnr, write_examples
 from pipeline.io import atomic_path, write_csv
 from pipeline.models.memae import MemAE, latent_queries
 
@@ -84,12 +84,8 @@ def infer_clips(model: MemAE, dataset_root: str | Path, out_dir: str | Path, ima
         truth = dataset.frame_table("test", video).set_index("frame")
         worst = WorstAbnormalFrame(truth.label.to_numpy())
         rows, video_nearest, video_queries = infer_clip_video(model, gray, cfg, device, sampler, worst)
-        if worst.best is not None:
-            examples.append((video, *worst.best))
-        rows.insert(0, "video", video)
-        rows["label"] = truth.loc[rows.frame, "label"].to_numpy()
-        rows["anomaly_type"] = truth.loc[rows.frame, "anomaly_type"].to_numpy()
-        tables.append(rows)
+        examples += worst.found(video)
+        tables.append(label_rows(rows, video, truth))
         nearest += video_nearest
         queries += video_queries
         query_frames += [(video, u, lab) for u, lab in zip(rows.frame, rows.label)]

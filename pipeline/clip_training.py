@@ -9,21 +9,18 @@ LNTRA does not restate its optimiser; the MemAE code it builds on (Adam 1e-4) is
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import torch
-import torch.nn.functional as F
 from tqdm import tqdm
 
-from pipeline.checkpoints import save_checkpoint
 from pipeline.data.clips import GrayClipDataset
 from pipeline.data.index import PreparedDataset
 from pipeline.devices import seed_everything
-from pipeline.io import write_csv
-from pipeline.models.memae import MemAE, MemAEConfig, entropy_loss
+from pipeline.epochs import EpochLog
+from pipeline.models.memae import MemAE, MemAEConfig, memae_loss
 from pipeline.pseudo_anomalies import PseudoAnomalies, PseudoAnomalyConfig
 
 
@@ -61,31 +58,17 @@ def fit_clip_model(dataset_root: str | Path, out_dir: str | Path, model_cfg: Mem
         drop_last=True, collate_fn=_collate, num_workers=cfg.num_workers)
     model = MemAE(model_cfg).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    history = []
+    log = EpochLog(out_dir, model, cfg, "clip_ae")
     for epoch in range(1, cfg.epochs + 1):
         model.train()
         data.set_epoch(epoch)
-        sums: dict[str, float] = {}
-        start = time.perf_counter()
         for inputs, target, pseudo in tqdm(loader, desc=f"epoch {epoch}/{cfg.epochs}", leave=False, mininterval=2):
             inputs, target = inputs.to(device), target.to(device)
             output, weights = model(inputs)
-            losses = {"reconstruction": F.mse_loss(output, target)}
-            if weights is not None and cfg.entropy_weight > 0:
-                losses["entropy"] = entropy_loss(weights)
-            loss = losses["reconstruction"] + cfg.entropy_weight * losses.get("entropy", 0.0)
+            loss, losses = memae_loss(output, target, weights, cfg.entropy_weight)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            for name, value in {"loss": loss, **losses}.items():
-                sums[name] = sums.get(name, 0.0) + float(value.detach())
-            sums["pseudo_anomaly_share"] = sums.get("pseudo_anomaly_share", 0.0) + float(pseudo.float().mean())
-        row = {"epoch": epoch, **{k: v / len(loader) for k, v in sums.items()}, "seconds": time.perf_counter() - start}
-        history.append(row)
-        tqdm.write(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
-        if epoch % cfg.checkpoint_every == 0 or epoch == cfg.epochs:
-            save_checkpoint(out_dir / "checkpoints" / f"epoch_{epoch:03d}.pt", model, None, cfg, epoch, "clip_ae")
-    frame = pd.DataFrame(history)
-    save_checkpoint(out_dir / "final.pt", model, None, cfg, cfg.epochs, "clip_ae")
-    write_csv(out_dir / "history.csv", frame)
-    return frame
+            log.add({"loss": loss, **losses, "pseudo_anomaly_share": pseudo.float().mean()})
+        log.end_epoch(epoch)
+    return log.finish()

@@ -15,7 +15,6 @@ on all training frames.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,12 +24,11 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from pipeline.checkpoints import save_checkpoint
 from pipeline.data.clips import ClipDataset, collate_uint8, split_input_target
 from pipeline.data.index import PreparedDataset
 from pipeline.devices import seed_everything
 from pipeline.inference import WorstAbnormalFrame, psnr
-from pipeline.io import write_csv
+from pipeline.epochs import EpochLog
 from pipeline.models.daad import DAAD, DAADConfig
 from pipeline.per_video import infer_frames, train_models
 
@@ -82,11 +80,9 @@ def fit_daad(dataset_root: str | Path, out_dir: str | Path, model_cfg: DAADConfi
     opt_g = torch.optim.Adam(model.generator.parameters(), lr=cfg.lr, betas=(0.9, 0.999))
     opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=cfg.lr, betas=(0.9, 0.999))
     flips = torch.Generator().manual_seed(cfg.seed + 1)
-    history = []
+    log = EpochLog(out_dir, model, cfg, "daad")
     for epoch in range(1, cfg.epochs + 1):
         model.train()
-        sums: dict[str, float] = {}
-        start = time.perf_counter()
         for frames in tqdm(loader, desc=f"epoch {epoch}/{cfg.epochs}", leave=False, mininterval=2):
             x, _ = split_input_target(frames, "reconstruction", device)
             if cfg.flips:
@@ -111,17 +107,9 @@ def fit_daad(dataset_root: str | Path, out_dir: str | Path, model_cfg: DAADConfi
                 opt_d.zero_grad(set_to_none=True)
                 losses["discriminator"].backward()
                 opt_d.step()
-            for name, value in {"loss": loss, **losses}.items():
-                sums[name] = sums.get(name, 0.0) + float(value.detach())
-        row = {"epoch": epoch, **{k: v / len(loader) for k, v in sums.items()}, "seconds": time.perf_counter() - start}
-        history.append(row)
-        tqdm.write(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
-        if epoch % cfg.checkpoint_every == 0 or epoch == cfg.epochs:
-            save_checkpoint(out_dir / "checkpoints" / f"epoch_{epoch:03d}.pt", model, None, cfg, epoch, "daad")
-    frame = pd.DataFrame(history)
-    save_checkpoint(out_dir / "final.pt", model, None, cfg, cfg.epochs, "daad")
-    write_csv(out_dir / "history.csv", frame)
-    return frame
+            log.add({"loss": loss, **losses})
+        log.end_epoch(epoch)
+    return log.finish()
 
 
 def train_daad(dataset_root: str | Path, out_dir: str | Path, model_cfg: DAADConfig, cfg: DAADTrainConfig,

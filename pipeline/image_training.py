@@ -4,23 +4,20 @@ Loss and optimiser as the video model: MSE + 0.0002 * entropy (eq. 10), Adam 1e-
 per-image reconstruction error, min-max scaled over the class's test set (sec. 4.1)."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 from tqdm import tqdm
 
-from pipeline.checkpoints import save_checkpoint
 from pipeline.data.clips import ClipDataset, collate_uint8
 from pipeline.data.index import PreparedDataset
 from pipeline.devices import seed_everything
 from pipeline.inference import WorstAbnormalFrame, psnr
-from pipeline.io import write_csv
-from pipeline.models.memae import ImageMemAE, ImageMemAEConfig, entropy_loss
+from pipeline.epochs import EpochLog
+from pipeline.models.memae import ImageMemAE, ImageMemAEConfig, memae_loss
 from pipeline.per_video import infer_frames, train_models
 
 
@@ -56,31 +53,19 @@ def fit_image_ae(dataset_root: str | Path, out_dir: str | Path, model_cfg: Image
         num_workers=cfg.num_workers, sampler=torch.utils.data.RandomSampler(data, generator=torch.Generator().manual_seed(cfg.seed)))
     model = ImageMemAE(model_cfg).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    history = []
+    log = EpochLog(out_dir, model, cfg, "image_ae", verbose=False)  # ten models: the class bar shows progress
     for epoch in range(1, cfg.epochs + 1):
         model.train()
-        sums: dict[str, float] = {}
-        start = time.perf_counter()
         for frames in loader:
             x = to_gray_batch(frames, device)
             output, weights = model(x)
-            losses = {"reconstruction": F.mse_loss(output, x)}
-            if weights is not None and cfg.entropy_weight > 0:
-                losses["entropy"] = entropy_loss(weights)
-            loss = losses["reconstruction"] + cfg.entropy_weight * losses.get("entropy", 0.0)
+            loss, losses = memae_loss(output, x, weights, cfg.entropy_weight)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            for name, value in {"loss": loss, **losses}.items():
-                sums[name] = sums.get(name, 0.0) + float(value.detach())
-        history.append({"epoch": epoch, **{k: v / len(loader) for k, v in sums.items()},
-                        "seconds": time.perf_counter() - start})
-        if epoch % cfg.checkpoint_every == 0 or epoch == cfg.epochs:
-            save_checkpoint(out_dir / "checkpoints" / f"epoch_{epoch:03d}.pt", model, None, cfg, epoch, "image_ae")
-    frame = pd.DataFrame(history)
-    save_checkpoint(out_dir / "final.pt", model, None, cfg, cfg.epochs, "image_ae")
-    write_csv(out_dir / "history.csv", frame)
-    return frame
+            log.add({"loss": loss, **losses})
+        log.end_epoch(epoch)
+    return log.finish()
 
 
 def train_image_ae(dataset_root: str | Path, out_dir: str | Path, model_cfg: ImageMemAEConfig, cfg: ImageTrainConfig,

@@ -70,9 +70,21 @@ class WorstAbnormalFrame:
     def __init__(self, labels: np.ndarray | None):
         self.labels, self.best = labels, None
 
+    def found(self, video: str) -> list[tuple]:
+        """[(video, frame, PSNR, target, prediction)] or [] when the video had no abnormal frame."""
+        return [] if self.best is None else [(video, *self.best)]
+
     def consider(self, t: int, value: float, output: torch.Tensor, target: torch.Tensor) -> None:
         if self.labels is not None and self.labels[t] == 1 and (self.best is None or value < self.best[1]):
             self.best = (t, value, _to_uint8(target), _to_uint8(output))
+
+
+def label_rows(rows: pd.DataFrame, video: str, truth: pd.DataFrame) -> pd.DataFrame:
+    """Prefix the video's name and add each scored frame's ground truth (truth indexed by frame)."""
+    rows.insert(0, "video", video)
+    rows["label"] = truth.loc[rows.frame, "label"].to_numpy()
+    rows["anomaly_type"] = truth.loc[rows.frame, "anomaly_type"].to_numpy()
+    return rows
 
 
 @torch.no_grad()
@@ -138,12 +150,8 @@ def run_test_split(model: MNAD, items, dataset: PreparedDataset, cfg: InferConfi
         truth = dataset.frame_table("test", video).set_index("frame")
         worst = WorstAbnormalFrame(truth.label.to_numpy())
         rows, items, queries, nearest = infer_video(model, items, frames, cfg, device, sampler, worst)
-        if worst.best is not None:
-            examples.append((video, *worst.best))
-        rows.insert(0, "video", video)
-        rows["label"] = truth.loc[rows.frame, "label"].to_numpy()
-        rows["anomaly_type"] = truth.loc[rows.frame, "anomaly_type"].to_numpy()
-        tables.append(rows)
+        examples += worst.found(video)
+        tables.append(label_rows(rows, video, truth))
         all_queries += queries
         all_nearest += nearest
         query_frames += [(video, t, lab) for t, lab in zip(rows.frame, rows.label)]

@@ -15,7 +15,7 @@ from pipeline.artifacts import EXAMPLES, FRAMES
 from pipeline.checkpoints import checkpoint_path, load_checkpoint
 from pipeline.data.clips import resize_frames
 from pipeline.data.index import ONE_MODEL_PER_VIDEO, PreparedDataset
-from pipeline.inference import WorstAbnormalFrame, write_examples
+from pipeline.inference import WorstAbnormalFrame, label_rows, write_examples
 from pipeline.io import write_csv
 
 
@@ -53,12 +53,8 @@ def infer_frames(train_dir: Path, checkpoint, dataset_root: str | Path, out_dir:
         truth = dataset.frame_table("test", video).set_index("frame")
         worst = WorstAbnormalFrame(truth.label.to_numpy())
         rows = score_video(model, frames, worst)
-        if worst.best is not None:
-            examples.append((video, *worst.best))
-        rows.insert(0, "video", video)
-        rows["label"] = truth.loc[rows.frame, "label"].to_numpy()
-        rows["anomaly_type"] = truth.loc[rows.frame, "anomaly_type"].to_numpy()
-        tables.append(rows)
+        examples += worst.found(video)
+        tables.append(label_rows(rows, video, truth))
     table = pd.concat(tables, ignore_index=True)
     write_csv(out_dir / FRAMES, table)
     write_examples(out_dir / EXAMPLES, examples)

@@ -73,6 +73,17 @@ def entropy_loss(w: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
     return (-w * torch.log(w + eps)).sum(dim=1).mean()
 
 
+def memae_loss(output: torch.Tensor, target: torch.Tensor, weights: torch.Tensor | None, entropy_weight: float
+               ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Eq. 10: MSE(x_hat, x) + alpha * E(w_hat); the entropy term only with a memory."""
+    losses = {"reconstruction": F.mse_loss(output, target)}
+    loss = losses["reconstruction"]
+    if weights is not None and entropy_weight > 0:
+        losses["entropy"] = entropy_loss(weights)
+        loss = loss + entropy_weight * losses["entropy"]
+    return loss, losses
+
+
 class MemoryUnit(nn.Module):
     """N items of C features, learned by backprop; initialised uniform(+-1/sqrt(C)) as the
     official MemoryUnit."""
