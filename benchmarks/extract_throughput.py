@@ -16,11 +16,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the layout writers are test fixtures
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from pipeline.data import layouts  # noqa: E402
+from fixtures import layouts  # noqa: E402
 from pipeline.data.real import prepare_real  # noqa: E402
 
 

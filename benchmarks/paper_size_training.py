@@ -19,14 +19,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 
 from pipeline.artifacts import seed_dir  # noqa: E402
-from pipeline.checkpoints import load_checkpoint  # noqa: E402
 from pipeline.data.index import write_dataset  # noqa: E402
 from pipeline.data.synthetic import SyntheticConfig, generate  # noqa: E402
-from pipeline.devices import pick_device  # noqa: E402
-from pipeline.evaluation import evaluate  # noqa: E402
-from pipeline.inference import InferConfig, infer  # noqa: E402
-from pipeline.models.mnad import MNADConfig  # noqa: E402
-from pipeline.training import TrainConfig, train  # noqa: E402
+from pipeline.engine.loop import LoopConfig, fit  # noqa: E402
+from pipeline.engine.runtime import pick_device  # noqa: E402
+from pipeline.evaluation.evaluate import evaluate  # noqa: E402
+from pipeline.families.mnad.config import InferConfig, TrainConfig  # noqa: E402
+from pipeline.families.mnad.infer import run as infer  # noqa: E402
+from pipeline.families.mnad.model import MNADConfig  # noqa: E402
+from pipeline.families.mnad.spec import score_plan  # noqa: E402
+from pipeline.families.mnad.train import MNADRecipe  # noqa: E402
 
 
 def main() -> None:
@@ -41,19 +43,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root, run = Path(tmp) / "synthetic", Path(tmp) / "run"
         write_dataset(root, "synthetic", generate(data_cfg))
-        start = time.perf_counter()
-        history = train(root, run, MNADConfig(task="prediction", memory=True, width=width, image_size=size),
-                        TrainConfig(epochs=args.epochs, checkpoint_every=args.epochs), device)
+        start, seconds = time.perf_counter(), []
+        recipe = MNADRecipe(MNADConfig(task="prediction", memory=True, width=width, image_size=size),
+                            TrainConfig(epochs=args.epochs))
+        end_epoch = recipe.end_epoch
+        recipe.end_epoch = lambda epoch, ctx: seconds.append(time.perf_counter() - start - sum(seconds)) or end_epoch(epoch, ctx)
+        history = fit(recipe, root, run, LoopConfig(epochs=args.epochs, batch_size=4, checkpoint_every=args.epochs), device)
         train_s = time.perf_counter() - start
-        model, items, _ = load_checkpoint(run / "final.pt", device)
-        infer(model, items, root, seed_dir(run / "infer", 0), InferConfig(gamma=0.01), device)
-        _, metrics = evaluate(run / "infer", 0.6, "per_video", True, True)
+        infer(InferConfig(gamma=0.01), run, "final", root, seed_dir(run / "infer", 0), device)
+        plan = score_plan({"lambda": "paper", "models": {"pred_mem": {
+            "train": {"memory": True}, "infer": {"test_time_update": True},
+            "score": {"lambda": 0.6, "memory_term": True, "normalisation": "per_video"}}}}, "pred_mem")
+        _, metrics = evaluate(run / "infer", plan)
     print(f"device: {torch.cuda.get_device_name(0) if device.type == 'cuda' else 'cpu'}; "
           f"image {size}, width {width}, train {train_s:.0f} s")
     print("| epoch | loss | reconstruction | compactness | separateness | seconds |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: |")
-    for r in history.itertuples():
-        print(f"| {r.epoch} | {r.loss:.4f} | {r.reconstruction:.4f} | {r.compactness:.2e} | {r.separateness:.4f} | {r.seconds:.1f} |")
+    for r, s in zip(history.itertuples(), seconds):
+        print(f"| {r.epoch} | {r.loss:.4f} | {r.reconstruction:.4f} | {r.compactness:.2e} | {r.separateness:.4f} | {s:.1f} |")
     per_type = ", ".join(f"{k} {v:.3f}" for k, v in metrics["per_type"].items())
     print(f"AUC micro {metrics['auc_micro']:.3f}, macro {metrics['auc_macro']:.3f}; per type: {per_type}")
 

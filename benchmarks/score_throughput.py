@@ -19,11 +19,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import torch  # noqa: E402
 
 from _official_path import make_data, read_clip  # noqa: E402
-from pipeline.devices import pick_device  # noqa: E402
+from pipeline.engine.runtime import pick_device  # noqa: E402
 from pipeline.data.index import PreparedDataset  # noqa: E402
-from pipeline.inference import InferConfig, psnr, run_test_split  # noqa: E402
-from pipeline.models import memory as mem  # noqa: E402
-from pipeline.models.mnad import MNAD, MNADConfig, flatten_queries  # noqa: E402
+from pipeline.engine.frames import psnr  # noqa: E402
+from pipeline.engine.testing import test_split  # noqa: E402
+from pipeline.families.mnad.config import InferConfig  # noqa: E402
+from pipeline.families.mnad.infer import MNADScorer  # noqa: E402
+from pipeline.families.mnad import memory as mem  # noqa: E402
+from pipeline.families.mnad.model import MNAD, MNADConfig, flatten_queries  # noqa: E402
 
 
 @torch.no_grad()
@@ -61,8 +64,8 @@ def main() -> None:
         rows = {}
         for update in (True, False):
             start = time.perf_counter()
-            run_test_split(model, items, PreparedDataset(prepared), InferConfig(test_time_update=update, gamma=gamma,
-                                                                              batch_size=64), device)
+            scorer = MNADScorer(model, items, InferConfig(test_time_update=update, gamma=gamma, batch_size=64), device)
+            test_split(PreparedDataset(prepared), lambda video: scorer)
             rows[update] = time.perf_counter() - start
     name = torch.cuda.get_device_name(0) if device.type == "cuda" else "CPU"
     print(f"device: {name}; image {size}, width {width}; {frames} frames")

@@ -19,10 +19,12 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from _official_path import OfficialClips, make_data  # noqa: E402
-from pipeline.devices import pick_device  # noqa: E402
-from pipeline.models import memory as mem  # noqa: E402
-from pipeline.models.mnad import MNAD, MNADConfig, flatten_queries  # noqa: E402
-from pipeline.training import TrainConfig, fit  # noqa: E402
+from pipeline.engine.runtime import pick_device  # noqa: E402
+from pipeline.families.mnad import memory as mem  # noqa: E402
+from pipeline.families.mnad.model import MNAD, MNADConfig, flatten_queries  # noqa: E402
+from pipeline.engine.loop import LoopConfig, fit  # noqa: E402
+from pipeline.families.mnad.config import TrainConfig  # noqa: E402
+from pipeline.families.mnad.train import MNADRecipe  # noqa: E402
 
 
 def official_loop(jpeg_root: Path, cfg: MNADConfig, steps: int, workers: int, device: torch.device) -> float:
@@ -71,10 +73,11 @@ def main() -> None:
         gpu = device.type == "cuda"
         if gpu:
             torch.cuda.reset_peak_memory_stats()
-        fast_cfg = TrainConfig(epochs=1, batch_size=4, checkpoint_every=1, bf16=gpu, channels_last=gpu)
-        history = fit(prepared, Path(tmp.name) / "run", cfg, fast_cfg, device).history
+        loop = LoopConfig(epochs=1, batch_size=4, checkpoint_every=1, bf16=gpu, channels_last=gpu)
+        start = time.perf_counter()  # one epoch, checkpoint included (the official loop's warm-up steps are not)
+        fit(MNADRecipe(cfg, TrainConfig(epochs=1)), prepared, Path(tmp.name) / "run", loop, device, verbose=False)
         steps_done = int(len(OfficialClips(jpeg, "train", 5, size)) // 4)
-        fast = 4 * steps_done / history.seconds.iloc[0]
+        fast = 4 * steps_done / (time.perf_counter() - start)
         peak = f"{torch.cuda.max_memory_allocated() / 2**30:.2f} GiB" if gpu else "n/a (CPU)"
     name = torch.cuda.get_device_name(0) if device.type == "cuda" else "CPU"
     print(f"device: {name}; image {size}, width {width}, batch 4")

@@ -1,11 +1,16 @@
 """memaudit: a reproducibility audit of memory-augmented video anomaly detection.
 
-Layout (data flows top to bottom):
-    data/       datasets -> one on-disk format (per-video uint8 arrays + a frame index table)
-    models/     the audited networks, one file per paper's model family
-    training    train loop (losses, memory update per step, checkpoints)
-    inference   per-frame PSNR, query/memory distances, memory assignments
-    scoring     abnormality score (MNAD eq. 16-17), NaN-safe normalisation
-    metrics     frame-level AUC (micro/pooled, macro/per-video, per anomaly type)
-    plots       figures; report: the HTML audit page
+Layout (data flows top to bottom; each DVC stage in stages/ makes one call into here):
+    data/         datasets -> one prepared format (per-video uint8 arrays + index.csv)
+    families/     the audited systems, one folder per model family (mnad, clip_ae, daad,
+                  image_ae), each with spec, config, model, train and infer modules, and
+                  the registry (families/__init__.py) that stages ask for a family's code
+    engine/       what every family runs through: the epoch loop, checkpoints, DDP, the
+                  per-video test loop, memory summaries, runtime (device, seeds, threads)
+    evaluation/   per-frame signals -> abnormality scores (scores), AUCs and intervals
+                  (metrics), one model's evaluation (evaluate) as its family plans it (plan)
+    plots.py      figures: functions of arrays and tables -> PNG
+    report/       the audit page: collect results, judge claims, render, provenance
+    params.py     params.yaml access shared by every stage; io.py atomic writes;
+    artifacts.py  file names one stage writes and a later one reads
 """

@@ -3,9 +3,14 @@ from pathlib import Path
 
 FRAMES = "frames.csv"              # infer: one row per scored frame
 MEMORY_SUMMARY = "memory.npz"      # infer: items, usage counts, sampled queries
-CHECKPOINT_EPOCH = "checkpoint_epoch.txt"
+INFERENCE = "inference.json"       # infer: checkpoint epoch, task, which frames are scored, per-category models
 EXAMPLES = "examples.npz"          # infer: worst abnormal frames and their predictions
-STAGE_SECONDS = "stage_seconds.txt"  # wall time of the stage that wrote the folder
+NORMAL = "normal"                  # the anomaly_type of normal frames in index.csv and frames.csv
+# Wall times and host facts vary from run to run, so they stay out of every hashed output
+# (an output's bytes depend only on its inputs, code and params): each stage writing under
+# runs/ logs them to runs/timings/<the output's path below runs>.json, which no stage
+# declares and DVC never hashes.
+TIMINGS = Path("runs") / "timings"
 
 
 def alternate_update_file(test_time_update: bool) -> str:
@@ -25,3 +30,11 @@ def seed_dirs(root) -> list[Path]:
     if not folders:
         raise FileNotFoundError(f"{root}: no seed_* folders; re-run the stage that writes it")
     return folders
+
+
+def timing_file(out_dir) -> Path | None:
+    """Where a stage writing `out_dir` (under runs/) logs its wall time; None elsewhere."""
+    parts = Path(out_dir).parts
+    if len(parts) < 2 or parts[0] != "runs":
+        return None
+    return TIMINGS.joinpath(*parts[1:]).with_suffix(".json")

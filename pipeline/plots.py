@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from pipeline.io import atomic_path  # noqa: E402
-from pipeline.metrics import anomaly_kinds, roc_points, type_subset  # noqa: E402
+from pipeline.evaluation.metrics import anomaly_kinds, roc_points, type_subset  # noqa: E402
 
 
 def _save(fig, path) -> None:

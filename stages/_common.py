@@ -1,4 +1,5 @@
-"""Shared glue for stage entry points: run from the repo root, clear errors."""
+"""Shared glue for stage entry points: run from the repo root, one clear line for bad input,
+wall time logged outside the stage's hashed outputs."""
 from __future__ import annotations
 
 import sys
@@ -6,21 +7,40 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import argparse  # noqa: E402
+import platform  # noqa: E402
 import time  # noqa: E402
 
-from pipeline.artifacts import STAGE_SECONDS  # noqa: E402
-from pipeline.io import InputError  # noqa: E402
+from pipeline.artifacts import timing_file  # noqa: E402
+from pipeline.io import InputError, write_json  # noqa: E402
+
+
+def arguments(argv, *positional: str, family: bool = False, model_list: bool = False) -> argparse.Namespace:
+    """A stage's command line: its paths in order, and for family stages `--family` (the
+    folder under pipeline/families) and `--models` (the params.yaml list its block runs)."""
+    parser = argparse.ArgumentParser()
+    for name in positional:
+        parser.add_argument(name)
+    if family:
+        parser.add_argument("--family", required=True)
+    if model_list:
+        parser.add_argument("--models", required=True, help="the params.yaml model list this stage's block runs")
+    return parser.parse_args(argv)
 
 
 def run(main) -> None:
-    """Call main(); show user errors (InputError) as one clear line, not a traceback.
-    If main returns its output folder, the stage's wall time is recorded there (the
-    report's provenance section lists it)."""
+    """Call main(); show user errors (InputError) as one clear line, not a traceback. If
+    main returns its output folder (and, optionally, facts about the run such as the
+    device), the stage's wall time is logged for it (pipeline.artifacts.timing_file; the
+    report's provenance reads it)."""
     start = time.perf_counter()
     try:
-        out_dir = main()
+        result = main()
     except InputError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"\nerror: {err}", file=sys.stderr)
         sys.exit(2)
-    if out_dir is not None:
-        (Path(out_dir) / STAGE_SECONDS).write_text(f"{time.perf_counter() - start:.1f}\n")
+    out_dir, facts = result if isinstance(result, tuple) else (result, {})
+    log = timing_file(out_dir) if out_dir is not None else None
+    if log is not None:
+        write_json(log, {"seconds": round(time.perf_counter() - start, 1), "host": platform.node(),
+                         "machine": platform.machine(), **facts})

@@ -6,24 +6,30 @@ params: daad_toy
 import argparse
 from pathlib import Path
 
-from _common import run
+from _common import arguments, run
 
 from pipeline import plots
-from pipeline.daad_toy import ToyConfig, fig1_pattern, run_toy
+from pipeline.families.daad.toy import READS, ToyConfig, fig1_pattern, run_toy
 from pipeline.io import write_csv, write_json
 from pipeline.params import load_params
 
 
+def parse(argv=None) -> argparse.Namespace:
+    return arguments(argv, "out_dir",)
+
+
+def settings(params: dict, args: argparse.Namespace) -> ToyConfig:
+    values = dict(params["daad_toy"])
+    return ToyConfig(**{**values, "block_sizes": tuple(values["block_sizes"])})
+
+
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("out_dir")
-    args = parser.parse_args()
-    values = dict(load_params()["daad_toy"])
-    cfg = ToyConfig(**{**values, "block_sizes": tuple(values["block_sizes"])})
+    args = parse()
+    cfg = settings(load_params(), args)
     out = Path(args.out_dir)
     errors, pictures = run_toy(cfg)
     write_csv(out / "errors.csv", errors)
-    write_json(out / "pattern.json", {read: fig1_pattern(errors, read) for read in ("nearest", "daad")})
+    write_json(out / "pattern.json", {read: fig1_pattern(errors, read) for read in READS})
     plots.daad_toy_figure(errors, pictures, out / "toy.png")
     return out
 

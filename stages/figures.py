@@ -1,5 +1,5 @@
-"""figures@<dataset>-<model>: per-model figures (memory usage, t-SNE, ROC, timelines, losses,
-prediction-error heat maps) and `summary.json` (memory-usage statistics, stage wall times).
+"""figures@<dataset>-<model>: per-model figures (ROC, timelines, losses, prediction-error heat
+maps, memory usage, t-SNE) and `summary.json` (checkpoint epoch, memory-usage statistics).
 
 usage: python stages/figures.py <dataset> <model> <train_dir> <infer_dir> <score_dir> <out_dir>
 params: figures
@@ -9,26 +9,26 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _common import run
+from _common import arguments, run
 
 from pipeline import plots
-from pipeline.artifacts import CHECKPOINT_EPOCH, EXAMPLES, MEMORY_SUMMARY, STAGE_SECONDS, seed_dirs
-from pipeline.io import write_json
-from pipeline.metrics import memory_usage_stats
+from pipeline.artifacts import EXAMPLES, INFERENCE, MEMORY_SUMMARY, seed_dirs
+from pipeline.evaluation.metrics import memory_usage_stats
+from pipeline.io import read_json, write_json
 from pipeline.params import load_params
 
 
-def _seconds(folder: Path) -> float | None:
-    path = folder / STAGE_SECONDS
-    return float(path.read_text()) if path.exists() else None
+def parse(argv=None) -> argparse.Namespace:
+    return arguments(argv, "dataset", "model", "train_dir", "infer_dir", "score_dir", "out_dir")
+
+
+def settings(params: dict, args: argparse.Namespace) -> dict:
+    return dict(params["figures"])
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    for name in ("dataset", "model", "train_dir", "infer_dir", "score_dir", "out_dir"):
-        parser.add_argument(name)
-    args = parser.parse_args()
-    cfg = load_params()["figures"]
+    args = parse()
+    cfg = settings(load_params(), args)
     out, name = Path(args.out_dir), f"{args.dataset} / {args.model}"
     out.mkdir(parents=True, exist_ok=True)
     scores = pd.read_csv(Path(args.score_dir) / "scores.csv", dtype={"video": str})
@@ -37,8 +37,7 @@ def main():
     # Figures show the first training seed; the AUC table averages all seeds.
     train_dir, infer_dir = seed_dirs(args.train_dir)[0], seed_dirs(args.infer_dir)[0]
     plots.loss_curves(pd.read_csv(train_dir / "history.csv"), f"{name}: training losses", out / "loss.png")
-    summary = {"train_seconds": _seconds(Path(args.train_dir)), "infer_seconds": _seconds(Path(args.infer_dir)),
-               "checkpoint_epoch": int((infer_dir / CHECKPOINT_EPOCH).read_text())}
+    summary = {"checkpoint_epoch": read_json(infer_dir / INFERENCE)["checkpoint_epoch"]}
     if (infer_dir / EXAMPLES).exists():
         ex = np.load(infer_dir / EXAMPLES)
         captions = [f"{v} frame {f} (PSNR {p:.1f} dB)" for v, f, p in zip(ex["video"], ex["frame"], ex["psnr"])]

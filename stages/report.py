@@ -1,27 +1,34 @@
 """report: reports/index.html plus AUC tables (CSV, Markdown) and a summary for DVC.
 
 usage: python stages/report.py <score_root> <figure_root> <toy_root> <out_dir>
-params: report, and for the provenance table datasets, profile, lambda, supervision, seeds and
-        the model lists
+params: report (verdict rules), and for the provenance table the run's settings
+        (pipeline.report.provenance.SETTINGS)
 """
 import argparse
 from pathlib import Path
 
-from _common import run
+from _common import arguments, run
 
-from pipeline.claims import ClaimSettings
 from pipeline.params import load_params
-from pipeline.report import build_report
+from pipeline.report.build import build_report
+from pipeline.report.claims import ClaimSettings
+from pipeline.report.provenance import SETTINGS
+
+
+def parse(argv=None) -> argparse.Namespace:
+    return arguments(argv, "score_root", "figure_root", "toy_root", "out_dir")
+
+
+def settings(params: dict, args: argparse.Namespace) -> tuple[ClaimSettings, dict[str, str]]:
+    """(verdict rules, the run's settings as the provenance table prints them)."""
+    return ClaimSettings(**params["report"]), {key: str(params[key]) for key in SETTINGS}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    for name in ("score_root", "figure_root", "toy_root", "out_dir"):
-        parser.add_argument(name)
-    args = parser.parse_args()
-    params = load_params()
-    build_report(Path(args.score_root), Path(args.figure_root), Path(args.out_dir), ClaimSettings(**params["report"]),
-                 params, toy_root=Path(args.toy_root))
+    args = parse()
+    claim_settings, shown = settings(load_params(), args)
+    build_report(Path(args.score_root), Path(args.figure_root), Path(args.out_dir), claim_settings, shown,
+                 toy_root=Path(args.toy_root))
     print(f"wrote {Path(args.out_dir) / 'index.html'}")
 
 

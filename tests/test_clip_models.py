@@ -6,13 +6,15 @@ import pytest
 import torch
 
 from pipeline.artifacts import FRAMES, MEMORY_SUMMARY
-from pipeline.checkpoints import load_checkpoint
-from pipeline.clip_inference import ClipInferConfig, centre_frames, infer_clips
-from pipeline.clip_training import ClipTrainConfig, fit_clip_model
+from pipeline.engine.checkpoints import load_checkpoint
 from pipeline.data.clips import GrayClipDataset
 from pipeline.data.index import PreparedDataset
-from pipeline.models.memae import MemAEConfig
-from pipeline.pseudo_anomalies import PseudoAnomalies, PseudoAnomalyConfig
+from pipeline.engine.loop import LoopConfig, fit
+from pipeline.families.clip_ae.config import ClipInferConfig, ClipTrainConfig
+from pipeline.families.clip_ae.infer import centre_frames, run
+from pipeline.families.clip_ae.model import MemAEConfig
+from pipeline.families.clip_ae.train import ClipRecipe
+from pipeline.families.clip_ae.pseudo_anomalies import PseudoAnomalies, PseudoAnomalyConfig
 
 WIDTHS = (4, 6, 8, 8)
 
@@ -66,16 +68,18 @@ def test_no_pseudo_anomaly_at_probability_zero_or_in_too_short_videos(tiny_datas
 
 
 def _fit(root, out, model_cfg, **kw):
-    cfg = ClipTrainConfig(**{"epochs": 2, "batch_size": 4, "checkpoint_every": 1, "lr": 1e-3, **kw})
-    return fit_clip_model(root, out, model_cfg, 32, cfg, torch.device("cpu"))
+    recipe = ClipRecipe(model_cfg, ClipTrainConfig(**{"lr": 1e-3, **kw}))
+    return fit(recipe, root, out, LoopConfig(epochs=2, batch_size=4, checkpoint_every=1), torch.device("cpu"))
 
 
 def test_memae_trains_and_infers_with_the_centre_frame_protocol(tiny_dataset, tmp_path):
-    history = _fit(tiny_dataset, tmp_path / "train", MemAEConfig(num_items=20, widths=WIDTHS))
+    history = _fit(tiny_dataset, tmp_path / "train", MemAEConfig(num_items=20, widths=WIDTHS, image_size=32))
     assert list(history.epoch) == [1, 2] and {"reconstruction", "entropy"} <= set(history.columns)
     model, items, state = load_checkpoint(tmp_path / "train" / "final.pt")
     assert state["family"] == "clip_ae" and items is None and model.memory.items.shape == (20, 8)
-    frames = infer_clips(model, tiny_dataset, tmp_path / "infer", 32, ClipInferConfig(batch_size=4), torch.device("cpu"))
+    frames, facts = run(ClipInferConfig(batch_size=4), tmp_path / "train", "final", tiny_dataset, tmp_path / "infer",
+                        torch.device("cpu"))
+    assert facts["scored_frames"] == "frames 9..T-7" and facts["memory"]
     assert (tmp_path / "infer" / FRAMES).exists()
     for _, g in frames.groupby("video"):
         assert g.frame.tolist() == list(range(8, 17))  # 24-frame videos
@@ -88,11 +92,11 @@ def test_memae_trains_and_infers_with_the_centre_frame_protocol(tiny_dataset, tm
 
 def test_autoencoder_and_lntra_variants_have_no_memory_summary(long_dataset, tmp_path):
     pseudo = PseudoAnomalyConfig(kind="skip_frame", probability=0.5)
-    history = _fit(long_dataset, tmp_path / "train", MemAEConfig(memory=False, tanh_output=True, widths=WIDTHS),
+    history = _fit(long_dataset, tmp_path / "train", MemAEConfig(memory=False, tanh_output=True, widths=WIDTHS, image_size=32),
                    entropy_weight=0.0, pseudo_anomaly=pseudo)
     assert 0 < history.pseudo_anomaly_share.mean() < 1
     model, _, _ = load_checkpoint(tmp_path / "train" / "final.pt")
-    infer_clips(model, long_dataset, tmp_path / "infer", 32, ClipInferConfig(), torch.device("cpu"))
+    run(ClipInferConfig(), tmp_path / "train", "final", long_dataset, tmp_path / "infer", torch.device("cpu"))
     assert not (tmp_path / "infer" / MEMORY_SUMMARY).exists()
     frames = pd.read_csv(tmp_path / "infer" / FRAMES)
     assert {"psnr", "recon_error", "label", "anomaly_type"} <= set(frames.columns)

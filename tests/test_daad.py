@@ -6,15 +6,19 @@ import pandas as pd
 import pytest
 import torch
 
-from pipeline.checkpoints import load_checkpoint
-from pipeline.daad_toy import ToyConfig, block_memory, fig1_pattern, rebuild, run_toy, toy_images
-from pipeline.daad_training import DAADInferConfig, DAADTrainConfig, infer_daad, train_daad
-from pipeline.data import layouts
+from pipeline.engine.checkpoints import load_checkpoint
+from pipeline.families.daad.toy import ToyConfig, block_memory, fig1_pattern, rebuild, run_toy, toy_images
+from fixtures import layouts
 from pipeline.data.index import PreparedDataset
 from pipeline.data.mvtec import prepare_mvtec
-from pipeline.evaluation import evaluate
+from pipeline.engine.loop import LoopConfig, train
+from pipeline.evaluation.evaluate import evaluate
+from pipeline.evaluation.plan import ScorePlan
+from pipeline.families.daad.config import DAADInferConfig, DAADTrainConfig
+from pipeline.families.daad.infer import run
+from pipeline.families.daad.train import DAADRecipe
 from pipeline.io import InputError
-from pipeline.models.daad import DAAD, BlockMemory, DAADConfig, assemble, divide, read_blocks
+from pipeline.families.daad.model import DAAD, BlockMemory, DAADConfig, assemble, divide, read_blocks
 
 
 def test_divide_assemble_round_trip_and_block_contents():
@@ -94,18 +98,19 @@ def test_mvtec_preparer_and_per_category_models(tmp_path):
     table = data.frame_table("test", "bottle")
     assert table.label.tolist() == labels["bottle"] and set(table.anomaly_type) == {"normal", "crack"}
 
-    cfg = DAADTrainConfig(epochs=1, batch_size=4, checkpoint_every=1, lr=1e-3, adversarial=True, flips=True)
-    train_daad(tmp_path / "prepared", tmp_path / "train", DAADConfig(image_size=32, width=4, num_items=8), cfg,
-               torch.device("cpu"))
+    recipe = DAADRecipe(DAADConfig(image_size=32, width=4, num_items=8),
+                        DAADTrainConfig(lr=1e-3, adversarial=True, flips=True))
+    train(recipe, tmp_path / "prepared", tmp_path / "train", LoopConfig(epochs=1, batch_size=4, checkpoint_every=1),
+          torch.device("cpu"))
     for category in ("bottle", "grid"):
         _, _, state = load_checkpoint(tmp_path / "train" / category / "final.pt")
         assert state["family"] == "daad" and state["train_config"]["adversarial"]
     assert {"adversarial", "alignment", "discriminator"} <= set(pd.read_csv(tmp_path / "train" / "history.csv").columns)
-    frames, epoch = infer_daad(tmp_path / "train", "final", tmp_path / "prepared", tmp_path / "infer" / "seed_0",
-                               DAADInferConfig(), torch.device("cpu"))
+    frames, facts = run(DAADInferConfig(), tmp_path / "train", "final", tmp_path / "prepared",
+                        tmp_path / "infer" / "seed_0", torch.device("cpu"))
+    epoch = facts["checkpoint_epoch"]
     assert epoch == 1 and len(frames) == 10 and np.isfinite(frames[["recon_error", "feature_error"]].to_numpy()).all()
-    _, metrics = evaluate(tmp_path / "infer", None, "per_video", False, None, bootstrap=5,
-                          terms={"recon_error": 0.9, "feature_error": 0.1})
+    _, metrics = evaluate(tmp_path / "infer", ScorePlan({"recon_error": 0.9, "feature_error": 0.1}), bootstrap=5)
     assert metrics["videos_in_macro"] == 2  # one AUROC per category, averaged: DAAD's MVTec protocol
 
 

@@ -43,11 +43,12 @@ def _tiny_params(path: Path) -> None:
     params = yaml.safe_load(path.read_text())
     params.update(memory_models=MEMORY_MODELS, clip_models=CLIP_MODELS, daad_models=DAAD_MODELS,
                   oneclass_models=ONECLASS_MODELS)
-    params["profiles"]["cpu"]["oneclass"]["epochs"] = {"digits": 1}
-    params["profiles"]["cpu"]["model"] = {"image_size": 32, "width": 4}
-    params["profiles"]["cpu"]["epochs"]["synthetic"] = 1
-    params["profiles"]["cpu"]["clip"].update(image_size=32, widths=[4, 6, 8, 8], epochs={"synthetic": 1})
-    params["profiles"]["cpu"]["daad"].update(image_size=32, width=4, num_items=8, epochs={"synthetic": 1, "mvtec": 1})
+    cpu = params["profiles"]["cpu"]
+    cpu["image_ae"]["epochs"] = {"digits": 1}
+    cpu["mnad"]["model"] = {"image_size": 32, "width": 4}
+    cpu["mnad"]["epochs"]["synthetic"] = 1
+    cpu["clip_ae"].update(model={"image_size": 32, "widths": [4, 6, 8, 8]}, epochs={"synthetic": 1})
+    cpu["daad"].update(model={"image_size": 32, "width": 4, "num_items": 8}, epochs={"synthetic": 1, "mvtec": 1})
     params["prepare"]["synthetic"].update(size=32, frames_per_video=24, train_videos=2, test_videos_per_type=1,
                                           radius=4, speed=2, fast_speed=4, anomaly_length=6)
     params["figures"].update(tsne_points=150, perplexity=10)
@@ -139,7 +140,7 @@ def test_exp_run_with_lambda_reuses_training_and_exp_show_lists_auc(repo):
 def test_repro_with_shanghaitech_and_mvtec_layouts_adds_their_rows(tmp_path):
     """datasets: [synthetic, shanghaitech] and image_datasets: [mvtec], with tiny copies of
     both layouts in data/raw."""
-    from pipeline.data import layouts
+    from fixtures import layouts
 
     repo = tmp_path / "repo"
     shutil.copytree(ROOT, repo, ignore=COPY_IGNORE)

@@ -3,11 +3,26 @@ import pandas as pd
 import pytest
 
 from pipeline.artifacts import FRAMES, alternate_update_file
-from pipeline.evaluation import evaluate
-from pipeline.params import load_params, train_config
-from pipeline.scoring import abnormality_score
+from pipeline.evaluation.evaluate import evaluate
+from pipeline.evaluation.scores import weighted_score
+from pipeline.families.mnad.config import train_configs
+from pipeline.families.mnad.spec import psnr_distance_terms, score_plan
+from pipeline.params import load_params
 
 from conftest import ROOT
+
+
+def abnormality_score(frames, lam):
+    """MNAD eq. 16, per-video min-max; lam None: PSNR alone."""
+    return weighted_score(frames, psnr_distance_terms(lam))
+
+
+def _mnad(infer_dir, lam, memory_term=True, test_time_update=True, memory=True, bootstrap=500):
+    """evaluate() with the plan MNAD's spec makes from a model section with these settings."""
+    params = {"lambda": "paper", "models": {"m": {
+        "train": {"memory": memory}, "infer": {"test_time_update": test_time_update},
+        "score": {"lambda": lam, "memory_term": memory_term, "normalisation": "per_video"}}}}
+    return evaluate(infer_dir, score_plan(params, "m"), bootstrap=bootstrap)
 
 
 def _frames(seed):
@@ -29,11 +44,11 @@ def _write(folder, frames, other=None, test_time_update=True):
 def test_memory_model_gets_both_inference_time_ablations(tmp_path):
     configured, other = _frames(0), _frames(1)
     _write(tmp_path / "seed_0", configured, other)
-    scores, metrics = evaluate(tmp_path, 0.6, "per_video", memory_term=True, test_time_update=True)
+    scores, metrics = _mnad(tmp_path, 0.6)
     assert np.allclose(scores.score, abnormality_score(configured, 0.6))
     assert set(metrics["ablations"]) == {"without test-time update", "PSNR-only score"}
     psnr_only = configured.assign(score=abnormality_score(configured, None))
-    from pipeline.metrics import frame_aucs
+    from pipeline.evaluation.metrics import frame_aucs
     assert metrics["ablations"]["PSNR-only score"]["auc_micro"] == pytest.approx(frame_aucs(psnr_only)["auc_micro"])
     other["score"] = abnormality_score(other, 0.6)
     assert metrics["ablations"]["without test-time update"]["auc_micro"] == pytest.approx(frame_aucs(other)["auc_micro"])
@@ -42,7 +57,7 @@ def test_memory_model_gets_both_inference_time_ablations(tmp_path):
 def test_memory_term_switched_off_scores_psnr_only(tmp_path):
     configured = _frames(0)
     _write(tmp_path / "seed_0", configured, configured, test_time_update=False)
-    scores, metrics = evaluate(tmp_path, 0.6, "per_video", memory_term=False, test_time_update=False)
+    scores, metrics = _mnad(tmp_path, 0.6, memory_term=False, test_time_update=False)
     assert metrics["lambda"] is None and not metrics["memory_term"]
     assert np.allclose(scores.score, abnormality_score(configured, None))
     assert set(metrics["ablations"]) == {"with test-time update", "PSNR + memory distance score"}
@@ -50,31 +65,31 @@ def test_memory_term_switched_off_scores_psnr_only(tmp_path):
 
 def test_model_without_memory_has_no_ablations(tmp_path):
     _write(tmp_path / "seed_0", _frames(0).drop(columns=["distance"]))
-    _, metrics = evaluate(tmp_path, None, "per_video", memory_term=True, test_time_update=None)
+    _, metrics = _mnad(tmp_path, None, memory=False)
     assert metrics["ablations"] == {} and metrics["lambda"] is None and "lambda_sweep" not in metrics
 
 
 def test_seeds_are_averaged_and_the_interval_brackets_the_estimate(tmp_path):
     for seed in (0, 1, 2):
         _write(tmp_path / f"seed_{seed}", _frames(seed), _frames(seed + 10))
-    _, metrics = evaluate(tmp_path, 0.6, "per_video", True, True, bootstrap=200)
+    _, metrics = _mnad(tmp_path, 0.6, bootstrap=200)
     per_seed = metrics["auc_micro_per_seed"]
     assert metrics["seeds"] == [0, 1, 2] and len(per_seed) == 3
     assert metrics["auc_micro"] == pytest.approx(np.mean(per_seed))
     assert metrics["auc_micro_std"] == pytest.approx(np.std(per_seed))
     lo, hi = metrics["interval"]["auc_micro"]
     assert lo <= metrics["auc_micro"] <= hi and hi - lo > 0
-    _, again = evaluate(tmp_path, 0.6, "per_video", True, True, bootstrap=200)
+    _, again = _mnad(tmp_path, 0.6, bootstrap=200)
     assert again["interval"] == metrics["interval"], "the bootstrap is seeded"
 
 
 def test_lambda_sweep_ends_are_psnr_only_and_distance_only(tmp_path):
     frames = _frames(4)
     _write(tmp_path / "seed_0", frames, frames)
-    _, metrics = evaluate(tmp_path, 0.6, "per_video", True, True, bootstrap=0)
+    _, metrics = _mnad(tmp_path, 0.6, bootstrap=0)
     sweep = {round(r["lambda"], 2): r["auc_micro"] for r in metrics["lambda_sweep"]}
     assert len(sweep) == 21
-    from pipeline.metrics import frame_aucs
+    from pipeline.evaluation.metrics import frame_aucs
     assert sweep[1.0] == pytest.approx(frame_aucs(frames.assign(score=abnormality_score(frames, None)))["auc_micro"])
     assert sweep[0.0] == pytest.approx(frame_aucs(frames.assign(score=abnormality_score(frames, 0.0)))["auc_micro"])
     assert metrics["interval"]["auc_micro"] is None  # bootstrap switched off
@@ -82,14 +97,16 @@ def test_lambda_sweep_ends_are_psnr_only_and_distance_only(tmp_path):
 
 def test_train_config_from_params():
     params = load_params(ROOT / "params.yaml")
-    cfg = train_config(params, "synthetic", "recon_mem", with_supervision=True, seed=3)
-    assert cfg.seed == 3
-    assert cfg.lr == params["profiles"][params["profile"]]["train"]["lr"]["reconstruction"]
+    _, cfg, loop = train_configs(params, "synthetic", "recon_mem", seed=3)
+    assert cfg.seed == loop.seed == 3
+    assert cfg.lr == params["profiles"][params["profile"]]["mnad"]["train"]["lr"]["reconstruction"]
     assert (cfg.lambda_c, cfg.lambda_s) == (0.01, 0.01)  # MNAD sec. 4.1, reconstruction
     assert cfg.supervision is False
-    assert train_config(params, "synthetic", "pred_mem_sup", with_supervision=True).supervision is True
+    assert train_configs(params, "synthetic", "pred_mem_sup", 0)[1].supervision is True
     params["supervision"] = True
-    assert train_config(params, "synthetic", "pred_mem", with_supervision=True).supervision is True
+    assert train_configs(params, "synthetic", "pred_mem", 0)[1].supervision is True
+    assert train_configs(params, "synthetic", "pred", 0)[1].supervision is False  # no memory, no supervision
     paper = dict(params, profile="paper")
-    assert train_config(paper, "ped2", "recon_mem", True).lr == 2e-5  # MNAD sec. 4.1
-    assert train_config(paper, "ped2", "pred_mem", True).epochs == 60
+    assert train_configs(paper, "ped2", "recon_mem", 0)[1].lr == 2e-5  # MNAD sec. 4.1
+    _, cfg, loop = train_configs(paper, "ped2", "pred_mem", 0)
+    assert loop.epochs == cfg.epochs == 60 and loop.batch_size == 4

@@ -6,9 +6,26 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pipeline.evaluation.plan import terms_plan
+from pipeline.families import check_family, family_of
+from pipeline.families.clip_ae.config import model_config as clip_model_config
+from pipeline.families.clip_ae.config import train_configs
+from pipeline.families.daad.config import model_config as daad_model_config
+from pipeline.families.daad.config import train_configs as daad_train_configs
 from pipeline.io import InputError
-from pipeline.params import (check_group, clip_model_config, clip_train_config, daad_model_config, daad_train_config,
-                             per_dataset, score_terms, stage_group)
+from pipeline.params import per_dataset
+
+
+def clip_train_config(params, dataset, model):
+    return train_configs(params, dataset, model, 0)[1]
+
+
+def daad_train_config(params, dataset, model):
+    return daad_train_configs(params, dataset, model, 0)[1]
+
+
+def score_terms(params, model):
+    return terms_plan(params, model).terms
 
 PARAMS = yaml.safe_load((Path(__file__).resolve().parents[1] / "params.yaml").read_text())
 
@@ -49,7 +66,7 @@ def test_daad_settings_per_dataset_and_profile():
     assert (video.rates, video.num_items) == ((16, 16, 1), 2000)  # the video appendix
     assert daad_train_config(p, "mvtec", "daad").lr == 1e-4 and daad_train_config(p, "mvtec", "daad_adv").lr == 2e-4
     assert daad_train_config(p, "mvtec", "daad").flips and not daad_train_config(p, "ped2", "daad").flips
-    assert daad_train_config(p, "mvtec", "daad").epochs == 1000
+    assert daad_train_configs(p, "mvtec", "daad", 0)[2].epochs == 1000
     assert score_terms(p, "daad_adv") == {"recon_error": 0.9, "feature_error": 0.1}
     assert daad_model_config(p, "mvtec", "daad_r2").rates == (2, 2, 1)
     memae_star = daad_model_config(p, "mvtec", "daad_memae")
@@ -58,14 +75,18 @@ def test_daad_settings_per_dataset_and_profile():
     assert cpu.num_items == 500 and daad_train_config(PARAMS, "synthetic", "daad").lr == pytest.approx(1e-3)
 
 
-def test_every_listed_model_is_in_its_group():
-    for group, key in (("plain", "plain_models"), ("memory", "memory_models"), ("clip", "clip_models"),
-                       ("daad", "daad_models"), ("daad", "daad_image_models")):
+def test_every_listed_model_is_in_its_family():
+    for family, key in (("mnad", "plain_models"), ("mnad", "memory_models"), ("clip_ae", "clip_models"),
+                        ("daad", "daad_models"), ("daad", "daad_image_models"), ("image_ae", "oneclass_models")):
         for model in PARAMS[key]:
-            check_group(PARAMS, model, group)
-    assert stage_group(PARAMS, "memae") == "clip" and stage_group(PARAMS, "pred_mem") == "memory"
-    with pytest.raises(InputError, match="move it there"):
-        check_group(PARAMS, "memae", "plain")
+            check_family(PARAMS, model, family)
+    assert family_of(PARAMS, "memae") == "clip_ae" and family_of(PARAMS, "pred_mem") == "mnad"
+    with pytest.raises(InputError, match="move it to the list of clip_ae models"):
+        check_family(PARAMS, "memae", "mnad")
+    for model in PARAMS["memory_models"]:  # the memory blocks of dvc.yaml read lambda and supervision
+        assert PARAMS["models"][model]["train"]["memory"]
+    for model in PARAMS["plain_models"]:
+        assert not PARAMS["models"][model]["train"]["memory"]
 
 
 def test_per_dataset_values():

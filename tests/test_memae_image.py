@@ -6,9 +6,13 @@ import torch
 
 from pipeline.data.digits import DigitsConfig, oneclass_records
 from pipeline.data.index import PreparedDataset, write_dataset
-from pipeline.evaluation import evaluate
-from pipeline.image_training import ImageInferConfig, ImageTrainConfig, infer_image_ae, train_image_ae
-from pipeline.models.memae import ImageMemAE, ImageMemAEConfig
+from pipeline.evaluation.evaluate import evaluate
+from pipeline.engine.loop import LoopConfig, train
+from pipeline.evaluation.plan import ScorePlan
+from pipeline.families.image_ae.config import ImageInferConfig, ImageTrainConfig
+from pipeline.families.image_ae.infer import run
+from pipeline.families.image_ae.model import ImageMemAE, ImageMemAEConfig
+from pipeline.families.image_ae.train import ImageRecipe
 
 
 @pytest.fixture(scope="module")
@@ -45,11 +49,11 @@ def test_mnist_architecture_shapes(size, positions):
 
 
 def test_one_model_per_class_end_to_end(digits, tmp_path):
-    cfg = ImageTrainConfig(epochs=2, lr=1e-3, checkpoint_every=2)
-    train_image_ae(digits, tmp_path / "train", ImageMemAEConfig(image_size=8, num_items=20), cfg, torch.device("cpu"))
+    recipe = ImageRecipe(ImageMemAEConfig(image_size=8, num_items=20), ImageTrainConfig(lr=1e-3))
+    train(recipe, digits, tmp_path / "train", LoopConfig(epochs=2, batch_size=32, checkpoint_every=2), torch.device("cpu"))
     assert sorted(p.name for p in (tmp_path / "train").iterdir() if p.is_dir()) == [f"digit_{c}" for c in range(10)]
-    frames, epoch = infer_image_ae(tmp_path / "train", "final", digits, tmp_path / "infer" / "seed_0",
-                                   ImageInferConfig(), torch.device("cpu"))
-    assert epoch == 2 and frames.video.nunique() == 10 and np.isfinite(frames.recon_error).all()
-    _, metrics = evaluate(tmp_path / "infer", None, "per_video", False, None, bootstrap=5, terms={"recon_error": 1.0})
+    frames, facts = run(ImageInferConfig(), tmp_path / "train", "final", digits, tmp_path / "infer" / "seed_0",
+                        torch.device("cpu"))
+    assert facts["checkpoint_epoch"] == 2 and frames.video.nunique() == 10 and np.isfinite(frames.recon_error).all()
+    _, metrics = evaluate(tmp_path / "infer", ScorePlan({"recon_error": 1.0}), bootstrap=5)
     assert metrics["videos_in_macro"] == 10 and 0 <= metrics["auc_macro"] <= 1

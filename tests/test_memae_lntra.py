@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from pipeline.models.memae import MemAE, MemAEConfig, address, entropy_loss, hard_shrink_relu
-from pipeline.pseudo_anomalies import (apply_patch, intruder_images, sample_patch, skip_frame_indices,
+from pipeline.families.clip_ae.memory import address, entropy_loss, hard_shrink_relu
+from pipeline.families.clip_ae.model import MemAE, MemAEConfig
+from pipeline.families.clip_ae.pseudo_anomalies import (apply_patch, intruder_images, sample_patch, skip_frame_indices,
                                        smooth_square_mask)
 
 
@@ -14,9 +15,8 @@ def test_hard_shrinkage_eq7_and_l1_renormalisation():
     w = torch.tensor([[0.5, 0.3, 0.2]])
     shrunk = hard_shrink_relu(w, 0.25)
     assert shrunk.tolist()[0] == pytest.approx([0.5, 0.3, 0.0], abs=1e-6)
-    cfg = MemAEConfig(num_items=3, shrink_threshold=0.25)
     # softmax of log-weights gives back w, so address() must return w shrunk and re-normalised
-    weights = address(torch.log(w), torch.eye(3), cfg)
+    weights = address(torch.log(w), torch.eye(3), shrink_threshold=0.25)
     assert weights.tolist()[0] == pytest.approx([0.625, 0.375, 0.0], abs=1e-6)
     assert float(weights.sum()) == pytest.approx(1.0)
 
@@ -28,13 +28,13 @@ def test_entropy_loss_eq9():
 
 def test_cosine_and_dot_addressing_differ_only_by_item_norms():
     queries, items = torch.randn(5, 4), torch.randn(6, 4)
-    dot = address(queries, items, MemAEConfig(num_items=6, shrink_threshold=0, addressing="dot"))
-    cosine = address(queries, items, MemAEConfig(num_items=6, shrink_threshold=0, addressing="cosine"))
+    dot = address(queries, items, 0, "dot")
+    cosine = address(queries, items, 0, "cosine")
     assert not torch.allclose(dot, cosine)
     unit_q = torch.nn.functional.normalize(queries, dim=1)
     unit_i = torch.nn.functional.normalize(items, dim=1)
-    same = address(unit_q, unit_i, MemAEConfig(num_items=6, shrink_threshold=0, addressing="dot"))
-    assert torch.allclose(same, address(unit_q, unit_i, MemAEConfig(num_items=6, shrink_threshold=0, addressing="cosine")))
+    same = address(unit_q, unit_i, 0, "dot")
+    assert torch.allclose(same, address(unit_q, unit_i, 0, "cosine"))
 
 
 def test_video_shapes_and_only_addressed_items_get_gradients():

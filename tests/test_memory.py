@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from pipeline.models import memory as mem
+from pipeline.families.mnad import memory as mem
 
 E = math.e
 

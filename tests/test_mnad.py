@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from pipeline.models import memory as mem
-from pipeline.models.mnad import MNAD, MNADConfig
+from pipeline.families.mnad import memory as mem
+from pipeline.families.mnad.model import MNAD, MNADConfig
 
 
 def _count(model):

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from pipeline.data import layouts
+from fixtures import layouts
 from pipeline.data.index import PreparedDataset
 from pipeline.data.real import prepare_real
 from pipeline.io import InputError

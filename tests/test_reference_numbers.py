@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
-from pipeline.report import REFERENCE_FILE
+from pipeline.report.collect import REFERENCE_FILE
 
 SEEDS = ROOT.parent / "shared" / "seeds"
 REFERENCE = pd.read_csv(REFERENCE_FILE, dtype=str)

@@ -4,10 +4,10 @@ import re
 import pandas as pd
 import pytest
 
-from pipeline.browser import check_page, find_browser
-from pipeline.claims import NOT_SUPPORTED, NOT_TESTED, SUPPORTED, ClaimSettings
+from pipeline.report.browser import check_page, find_browser
+from pipeline.report.claims import NOT_SUPPORTED, NOT_TESTED, SUPPORTED, ClaimSettings
 from pipeline.io import write_json
-from pipeline.report import build_report
+from pipeline.report.build import build_report
 
 PARAMS = {"datasets": ["synthetic", "ped2"], "profile": "cpu", "lambda": "paper", "supervision": False, "seeds": [0],
           "memory_models": ["pred_mem"], "plain_models": ["pred", "recon"]}
@@ -116,7 +116,7 @@ def test_page_loads_in_headless_chromium_with_every_image_rendered(report):
 
 
 def test_claims_of_the_other_systems_on_synthetic_and_digits_rows():
-    from pipeline.claims import ClaimSettings, oneclass_claim, other_systems_claims, type_claim
+    from pipeline.report.claims import ClaimSettings, oneclass_claim, other_systems_claims, type_claim
 
     rows = pd.DataFrame([
         {"dataset": "synthetic", "model": "lntra_skip", "auc_micro": 0.8, "auc_temporal": 0.85, "auc_temporal_lo": 0.78},

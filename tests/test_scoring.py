@@ -2,8 +2,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.metrics import auc, frame_aucs
-from pipeline.scoring import abnormality_score, minmax, resolve_lambda, weighted_score
+from pipeline.evaluation.metrics import auc, frame_aucs
+from pipeline.evaluation.scores import minmax, weighted_score
+from pipeline.families.mnad.spec import psnr_distance_terms, resolve_lambda
+from pipeline.io import InputError
+
+
+def abnormality_score(frames, lam, normalisation="per_video"):
+    """MNAD eq. 16 through MNAD's spec: lam * (1 - g(P)) + (1 - lam) * g(D); lam None: PSNR alone."""
+    return weighted_score(frames, psnr_distance_terms(lam), normalisation)
 
 
 def test_minmax_eq17():
@@ -46,8 +53,8 @@ def test_psnr_only_score_and_global_normalisation():
 def test_lambda_resolution():
     assert resolve_lambda("paper", 0.6) == 0.6
     assert resolve_lambda(0.7, 0.6) == 0.7
-    with pytest.raises(ValueError):
-        abnormality_score(_frames(), 1.5)
+    with pytest.raises(InputError, match="lambda must be 'paper' or a number in"):
+        resolve_lambda(1.5, 0.6)
 
 
 def test_auc_micro_and_macro_differ_as_defined():
@@ -82,7 +89,7 @@ def test_per_type_auc_uses_only_the_videos_of_that_type():
 def test_rank_auc_equals_sklearn_with_ties():
     from sklearn.metrics import roc_auc_score
 
-    from pipeline.metrics import rank_auc
+    from pipeline.evaluation.metrics import rank_auc
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 2, 300)
     scores = np.round(rng.normal(labels * 0.5, 1.0), 1)  # rounding makes ties
@@ -106,7 +113,7 @@ def test_weighted_score_memae_eq11_and_daad_mix():
 def test_numpy_auc_and_roc_match_scikit_learn():
     from sklearn.metrics import roc_auc_score, roc_curve
 
-    from pipeline.metrics import roc_points
+    from pipeline.evaluation.metrics import roc_points
 
     rng = np.random.default_rng(0)
     for _ in range(20):

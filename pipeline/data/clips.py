@@ -66,9 +66,10 @@ class GrayClipDataset(torch.utils.data.Dataset):
     video so a skip-frame input can reach past the clip; its randomness is a function of
     (seed, epoch, index), so any number of loader workers gives the same samples."""
 
-    def __init__(self, dataset: PreparedDataset, split: str, size: int, length: int = 16, corrupt=None, seed: int = 0):
+    def __init__(self, dataset: PreparedDataset, split: str, size: int, length: int = 16, corrupt=None, seed: int = 0,
+                 videos: list[str] | None = None):
         self.length, self.corrupt, self.seed, self.epoch = length, corrupt, seed, 0
-        self.videos = dataset.videos(split)
+        self.videos = videos if videos is not None else dataset.videos(split)
         self.frames = {v: to_gray(resize_frames(np.asarray(dataset.frames(split, v)), size)) for v in self.videos}
         self.clips = [(v, t) for v in self.videos for t in range(len(self.frames[v]) - length + 1)]
         if not self.clips:

@@ -3,7 +3,7 @@ scikit-learn's 8x8 handwritten digits (`load_digits`, 1797 images; MNIST itself 
 download). Protocol as MemAE: each class in turn is normal; its images are split 2:1 into
 training and test; anomalies are sampled from the other classes so that they make about 30%
 of the test set. Each class becomes one training "video" and one test "video"
-(`digit_<c>`), so one model is trained per class (pipeline.per_video) and the macro AUC is
+(`digit_<c>`), so one model is trained per class (pipeline.engine.loop.train) and the macro AUC is
 the mean over the 10 one-class sets that MemAE Table 1 reports.
 """
 from __future__ import annotations

@@ -19,13 +19,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.artifacts import NORMAL  # noqa: F401 (re-exported: the preparers label frames with it)
 from pipeline.io import InputError, atomic_path, read_json, write_csv, write_json
 
 INDEX_COLUMNS = ["split", "video", "frame", "label", "anomaly_type"]
 SPLITS = ("train", "test")
-NORMAL = "normal"
 # Prepared datasets whose "videos" are categories with one model each (their protocols train
-# per category): MVTec AD, the one-class digit sets. See pipeline.per_video.
+# per category): MVTec AD, the one-class digit sets. See pipeline.engine.testing.
 ONE_MODEL_PER_VIDEO = {"mvtec", "digits"}
 
 
@@ -191,6 +191,11 @@ class PreparedDataset:
             raise InputError(f"{index_file}: missing columns {sorted(missing)}; re-run the prepare stage.")
         self.manifest = read_json(self.root / "manifest.json")
         self.name = self.manifest["dataset"]
+
+    @property
+    def per_category(self) -> bool:
+        """Whether each "video" is a category with a model of its own (MVTec AD, digits)."""
+        return self.name in ONE_MODEL_PER_VIDEO
 
     def videos(self, split: str) -> list[str]:
         return sorted(self.index.loc[self.index.split == split, "video"].unique())

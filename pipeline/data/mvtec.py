@@ -7,7 +7,7 @@ Each category becomes one training "video" (its good images) and one test "video
 test images, label 1 for every defect, the defect's name as anomaly type): per-video
 min-max scaling is then per-category scaling, and the macro AUC the mean of the
 per-category AUROCs that DAAD reports. Models train one per category
-(pipeline.data.index.ONE_MODEL_PER_VIDEO, pipeline.per_video).
+(pipeline.data.index.ONE_MODEL_PER_VIDEO, pipeline.engine.testing).
 """
 from __future__ import annotations
 

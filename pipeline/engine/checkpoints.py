@@ -1,0 +1,47 @@
+"""Checkpoints: state_dict + extra state (MNAD's memory items) + the configs that built them,
+loadable with torch.load(weights_only=True) (no pickled classes, so loading runs no foreign
+code). `family` names the folder whose `model.build` rebuilds the network
+(pipeline.families). The bytes depend only on the tensors and configs: the file is
+serialised in memory (torch.save names the archive inside after the file it writes, and
+outputs are written under temporary names), then written atomically."""
+from __future__ import annotations
+
+import io
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+
+import torch
+
+from pipeline.families import load
+from pipeline.io import InputError, atomic_path
+
+
+def save_checkpoint(path: Path, model: torch.nn.Module, family: str, train_config, epoch: int,
+                    items: torch.Tensor | None = None) -> None:
+    state = {"model": model.state_dict(), "items": items.detach().cpu() if items is not None else torch.empty(0),
+             "model_config": model.cfg.to_dict(),
+             "train_config": asdict(train_config) if is_dataclass(train_config) else dict(train_config),
+             "epoch": epoch, "family": family}
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buffer.getvalue())
+
+
+def load_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> tuple[torch.nn.Module, torch.Tensor | None, dict]:
+    state = torch.load(path, map_location=device, weights_only=True)
+    model = load(state["family"], "model").build(state["model_config"]).to(device)
+    model.load_state_dict(state["model"])
+    items = state["items"].to(device) if state["items"].numel() else None
+    return model, items, state
+
+
+def checkpoint_path(train_dir: Path, checkpoint) -> Path:
+    """`final`, or an epoch number saved under checkpoints/ (the report scored every 5th)."""
+    train_dir = Path(train_dir)
+    path = train_dir / "final.pt" if checkpoint == "final" else train_dir / "checkpoints" / f"epoch_{int(checkpoint):03d}.pt"
+    if not path.exists():
+        saved = sorted(p.stem for p in (train_dir / "checkpoints").glob("*.pt"))
+        raise InputError(f"{path} not found; models.<model>.infer.checkpoint must be 'final' or one of {saved}, "
+                         "or re-run the train stage")
+    return path

@@ -1,0 +1,49 @@
+"""Where and how a stage computes: device, seeds, deterministic kernels, CPU threads."""
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+from pipeline.io import InputError
+
+
+def pick_device(requested: str = "auto") -> torch.device:
+    """`auto`: CUDA when present (honours CUDA_VISIBLE_DEVICES), else CPU."""
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(requested)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"params.yaml runtime.device is {requested!r} but no CUDA device is visible; "
+                         "use 'auto' or 'cpu'.")
+    return device
+
+
+def configure(device: torch.device, cpu_threads: int) -> None:
+    """Fix what the results may depend on besides the seed, before any computation.
+
+    CPU: a fixed intra-op thread count (how reductions are split across threads, and so
+    their float rounding, depends on it; the default follows the machine and the
+    environment), and MKL without its load-dependent dynamic thread choice. Every op has
+    a deterministic CPU kernel, so torch.use_deterministic_algorithms(True) holds.
+    CUDA: cuDNN in deterministic mode; ops without a deterministic CUDA kernel (the
+    backward of transposed convolutions and max-pooling use atomic adds) only warn, and
+    stay nondeterministic at float-rounding level."""
+    os.environ["MKL_DYNAMIC"] = "FALSE"
+    torch.set_num_threads(cpu_threads)
+    if device.type == "cuda":
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    else:
+        torch.use_deterministic_algorithms(True)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (global generators: network initialisation)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)

@@ -1,0 +1,92 @@
+"""The per-video test loop every family runs (official evaluation order: videos sorted,
+frames in order), and model loading for it: one model, or one per category on datasets
+whose "videos" are categories (MVTec AD, the one-class digit sets:
+`<train_dir>/<category>/final.pt`)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm import tqdm
+
+from pipeline.artifacts import EXAMPLES, FRAMES
+from pipeline.data.index import PreparedDataset
+from pipeline.engine.checkpoints import checkpoint_path, load_checkpoint
+from pipeline.engine.frames import WorstAbnormalFrame, label_rows, write_examples
+from pipeline.engine.memory_summary import MemoryRecorder
+from pipeline.io import InputError, write_csv
+
+
+class VideoScorer(Protocol):
+    """What a family's infer module gives the loop: per-frame signals of one test video."""
+    recorder: MemoryRecorder | None
+
+    def video(self, frames: np.ndarray, worst: WorstAbnormalFrame) -> pd.DataFrame:
+        """frames (T, H, W, 3) uint8 as prepared -> one row per scored frame: `frame` and signals."""
+
+
+class ModelScorer:
+    """A VideoScorer around one model (in eval mode) and its family's infer config."""
+    recorder: MemoryRecorder | None = None
+
+    def __init__(self, model: torch.nn.Module, cfg, device: torch.device):
+        self.model, self.cfg, self.device = model.eval(), cfg, device
+
+
+def test_split(dataset: PreparedDataset, scorer_for: Callable[[str], VideoScorer]) -> tuple[pd.DataFrame, list]:
+    """Every test video through its scorer -> (labelled per-frame table, worst abnormal frames)."""
+    tables, examples = [], []
+    for video in tqdm(dataset.videos("test"), desc="infer", mininterval=2):
+        scorer = scorer_for(video)
+        truth = dataset.frame_table("test", video).set_index("frame")
+        worst = WorstAbnormalFrame(truth.label.to_numpy())
+        try:
+            rows = scorer.video(np.asarray(dataset.frames("test", video)), worst)
+        except InputError as err:
+            raise InputError(f"{dataset.root}, test video {video}: {err}") from err
+        rows = label_rows(rows, video, truth)
+        if scorer.recorder is not None:
+            scorer.recorder.label(video, rows.frame, rows.label)
+        examples += worst.found(video)
+        tables.append(rows)
+    return pd.concat(tables, ignore_index=True), examples
+
+
+def load_models(train_dir: Path, checkpoint, dataset: PreparedDataset, device: torch.device
+                ) -> Callable[[str], tuple[torch.nn.Module, torch.Tensor | None, dict]]:
+    """video -> (model, extra items, checkpoint state): per category, or one shared model."""
+    train_dir = Path(train_dir)
+    if dataset.per_category:
+        cache: dict[str, tuple] = {}
+
+        def for_video(video: str):
+            if video not in cache:
+                cache.clear()  # one category's model at a time
+                cache[video] = load_checkpoint(checkpoint_path(train_dir / video, checkpoint), device)
+            return cache[video]
+        return for_video
+    shared = load_checkpoint(checkpoint_path(train_dir, checkpoint), device)
+    return lambda video: shared
+
+
+def score_split(train_dir: Path, checkpoint, prepared_root, out_dir: Path, device: torch.device,
+                make_scorer: Callable[[torch.nn.Module, torch.Tensor | None, dict], VideoScorer]
+                ) -> tuple[pd.DataFrame, VideoScorer, dict]:
+    """Load the trained model(s), run every test video through make_scorer(model, items,
+    checkpoint state) (a new scorer only when the model changes), write FRAMES and EXAMPLES.
+    Returns the table, the last scorer and its checkpoint state."""
+    dataset = PreparedDataset(prepared_root)
+    models, current = load_models(train_dir, checkpoint, dataset, device), {}
+
+    def scorer_for(video: str) -> VideoScorer:
+        model, items, state = models(video)
+        if current.get("model") is not model:
+            current.update(model=model, state=state, scorer=make_scorer(model, items, state))
+        return current["scorer"]
+    table, examples = test_split(dataset, scorer_for)
+    write_csv(Path(out_dir) / FRAMES, table)
+    write_examples(Path(out_dir) / EXAMPLES, examples)
+    return table, current["scorer"], current["state"]

@@ -1,0 +1,103 @@
+"""One model's inference outputs (one folder per training seed) -> per-frame scores and AUC
+metrics: mean and standard deviation over seeds, a bootstrap interval over test videos,
+and what the family's ScorePlan (pipeline.evaluation.plan) asks for besides: inference-time
+ablations that need no retraining, a sweep of a two-term score's weight."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.artifacts import FRAMES, seed_dirs
+from pipeline.evaluation.metrics import anomaly_kinds, bootstrap_auc_interval, frame_aucs, rank_auc, type_subset
+from pipeline.evaluation.scores import LOW_IS_ABNORMAL, weighted_score
+from pipeline.evaluation.plan import ScorePlan
+
+SCORE_COLUMNS = ["video", "frame", "label", "anomaly_type", "score"]
+LAMBDA_GRID = np.round(np.linspace(0.0, 1.0, 21), 2)
+
+
+def describe_terms(terms: dict[str, float]) -> str:
+    """{psnr: 0.6, distance: 0.4} -> '0.6 (1 - g(psnr)) + 0.4 g(distance)'."""
+    parts = []
+    for column, weight in terms.items():
+        term = f"(1 - g({column}))" if column in LOW_IS_ABNORMAL else f"g({column})"
+        parts.append(term if weight == 1 else f"{weight:g} {term}")
+    return " + ".join(parts)
+
+
+def protocol(scored_frames: str, normalisation: str, per_category: bool = False) -> str:
+    """The evaluation protocol printed next to every AUC (the report's caption spells the
+    terms out). scored_frames: which frames the family scores (its inference says)."""
+    if per_category:
+        scaling = "per-category min-max" if normalisation == "per_video" else "global min-max"
+        return f"every test image, {scaling}, one model per category (macro = mean per-category AUC)"
+    scaling = "per-video min-max" if normalisation == "per_video" else "global min-max"
+    return f"{scored_frames}, {scaling}"
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"video": str, "anomaly_type": str})
+
+
+def _per_video(frames: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [(g.label.to_numpy(), g.score.to_numpy()) for _, g in frames.groupby("video", sort=True)]
+
+
+def _mean_metrics(per_seed: list[dict]) -> dict:
+    """Average AUC fields over seeds (None stays None if any seed is undefined)."""
+    def mean(values):
+        return None if any(v is None for v in values) else float(np.mean(values))
+    out = {k: mean([m[k] for m in per_seed]) for k in ("auc_micro", "auc_macro")}
+    out["per_type"] = {k: mean([m["per_type"][k] for m in per_seed]) for k in per_seed[0]["per_type"]}
+    out.update({k: per_seed[0][k] for k in ("videos_in_macro", "videos", "frames")})
+    return out
+
+
+def _intervals(scored: list[pd.DataFrame], resamples: int, seed: int) -> dict:
+    ci = {"auc_micro": bootstrap_auc_interval([_per_video(f) for f in scored], resamples, seed)}
+    for kind in anomaly_kinds(scored[0]):
+        ci[kind] = bootstrap_auc_interval([_per_video(type_subset(f, kind)) for f in scored], resamples, seed)
+    return ci
+
+
+def weight_sweep(frames_per_seed: list[pd.DataFrame], pair: tuple[str, str], normalisation: str) -> list[dict]:
+    """Pooled AUC (mean over seeds) of {a: l, b: 1 - l} for l on a grid, from the stored
+    signals: no re-inference. Any weight chosen from this curve is tuned on the test set."""
+    a, b = pair
+    rows = []
+    for lam in LAMBDA_GRID:
+        terms = {a: float(lam), b: 1.0 - float(lam)}
+        aucs = [rank_auc(f.label.to_numpy(), weighted_score(f, terms, normalisation)) for f in frames_per_seed]
+        rows.append({"lambda": float(lam), "auc_micro": None if None in aucs else float(np.mean(aucs))})
+    return rows
+
+
+def evaluate(infer_dir: str | Path, plan: ScorePlan, bootstrap: int = 500, bootstrap_seed: int = 0
+             ) -> tuple[pd.DataFrame, dict]:
+    """Returns the first seed's per-frame scores and the metrics."""
+    folders = seed_dirs(infer_dir)
+    frames = [_read(d / FRAMES) for d in folders]
+    scored = [f.assign(score=weighted_score(f, plan.terms, plan.normalisation)) for f in frames]
+    per_seed = [frame_aucs(f) for f in scored]
+    micro = [m["auc_micro"] for m in per_seed]
+    metrics = {"lambda": plan.lam, "score": describe_terms(plan.terms), "score_terms": plan.terms,
+               "normalisation": plan.normalisation, "test_time_update": plan.test_time_update,
+               "memory_term": plan.lam is not None, **_mean_metrics(per_seed),
+               "seeds": [int(d.name.split("_")[1]) for d in folders],
+               "auc_micro_per_seed": micro,
+               "auc_micro_std": None if None in micro else float(np.std(micro)),
+               "interval": {"level": 0.95, "resamples": bootstrap, **_intervals(scored, bootstrap, bootstrap_seed)},
+               "ablations": {}, **plan.extra}
+    if "updated" in frames[0]:
+        metrics["updated_fraction"] = float(np.mean([f.updated.mean() for f in frames]))
+    if plan.sweep is not None:
+        metrics["lambda_sweep"] = weight_sweep(frames, plan.sweep, plan.normalisation)
+    for ablation in plan.ablations:
+        others = frames if ablation.frames_file == FRAMES else [_read(d / ablation.frames_file) for d in folders]
+        metrics["ablations"][ablation.label] = {
+            **_mean_metrics([frame_aucs(o.assign(score=weighted_score(o, ablation.terms, plan.normalisation)))
+                             for o in others]),
+            "lambda": ablation.lam, "score": describe_terms(ablation.terms)}
+    return scored[0][SCORE_COLUMNS], metrics

@@ -1,0 +1,60 @@
+"""The family registry. A family is one folder with the same few modules:
+
+    spec.py    how its inference outputs become an abnormality score and which protocol it
+               follows (no torch: the score stage imports only this)
+    config.py  its params sections -> typed configs
+    model.py   the networks, and `build(config_dict)` to rebuild one from a checkpoint
+    train.py   `recipe(params, dataset, model, seed)`: what the engine's epoch loop runs
+    infer.py   `scorer(...)`: what the engine's per-video test loop runs
+
+Families: mnad (MNAD and the reproducibility report's variants), clip_ae (MemAE and LNTRA:
+3D-conv autoencoders on 16-frame clips), daad (DAAD, block-wise memories + discriminator),
+image_ae (MemAE's one-class image track). Each model in params.yaml names its family
+(`models.<model>.family`); stages, the engine and evaluation ask this module for the
+family's code and never branch on a family's name.
+"""
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from pipeline.io import InputError
+from pipeline.params import model_section
+
+FAMILIES = ("mnad", "clip_ae", "daad", "image_ae")
+PARTS = ("spec", "config", "model", "train", "infer")
+
+
+def load(family: str, part: str) -> ModuleType:
+    """The module `part` of a family's folder (imported only when asked for)."""
+    if family not in FAMILIES:
+        raise ValueError(f"unknown model family {family!r}; known: {', '.join(FAMILIES)}")
+    if part not in PARTS:
+        raise ValueError(f"a family has no part {part!r}; parts: {', '.join(PARTS)}")
+    return importlib.import_module(f"{__name__}.{family}.{part}")
+
+
+def family_of(params: dict, model: str) -> str:
+    family = model_section(params, model).get("family")
+    if family not in FAMILIES:
+        raise InputError(f"params.yaml: models.{model}.family is {family!r}; use one of {', '.join(FAMILIES)}.")
+    return family
+
+
+def check_family(params: dict, model: str, family: str) -> None:
+    """A stage group runs one family: a model listed in another family's list stops here."""
+    actual = family_of(params, model)
+    if actual != family:
+        raise InputError(f"params.yaml: model '{model}' is a {actual} model (models.{model}.family) but is listed "
+                         f"with the {family} models; move it to the list of {actual} models.")
+
+
+def check_listing(params: dict, model: str, family: str, model_list: str) -> None:
+    """The model sits in a model list (`model_list`, a params.yaml key) whose stages read the
+    params its family reads for it: MNAD's variants with memory belong in memory_models,
+    whose blocks also read `supervision` and `lambda`."""
+    check_family(params, model, family)
+    allowed = load(family, "spec").model_lists(params, model)
+    if model_list not in allowed:
+        raise InputError(f"params.yaml: model '{model}' is listed in {model_list} but belongs in "
+                         f"{' or '.join(allowed)}; move it there.")

@@ -1,0 +1,57 @@
+"""MemAE / LNTRA params -> configs: `models.<model>.train` / `.infer` and the profile's
+`profiles.<p>.clip_ae` section (frame size, channel widths, batch, learning rate, epochs)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipeline.engine.loop import LoopConfig, loop_config
+from pipeline.families.clip_ae.model import MemAEConfig
+from pipeline.families.clip_ae.pseudo_anomalies import PseudoAnomalyConfig
+from pipeline.params import model_section, per_dataset, pick, profile_section
+
+FAMILY = "clip_ae"
+SPEED_SWITCHES = ("bf16", "channels_last", "compile", "sync_batchnorm")
+ARCHITECTURE = ("memory", "num_items", "shrink_threshold", "addressing", "tanh_output")
+
+
+@dataclass(frozen=True)
+class ClipTrainConfig:
+    """MemAE sec. 4 (Adam 1e-4, entropy weight 0.0002); LNTRA sec. 4.1 pseudo anomalies."""
+    lr: float = 1e-4
+    entropy_weight: float = 0.0002
+    pseudo_anomaly: PseudoAnomalyConfig = field(default_factory=PseudoAnomalyConfig)
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class ClipInferConfig:
+    batch_size: int = 16
+    queries_per_clip: int = 4
+    query_samples: int = 3000
+    seed: int = 0
+
+
+def model_config(params: dict, model: str) -> MemAEConfig:
+    section = model_section(params, model)["train"]
+    size = profile_section(params, FAMILY)["model"]
+    return MemAEConfig(image_size=size["image_size"], widths=tuple(size["widths"]),
+                       **{k: v for k, v in section.items() if k in ARCHITECTURE})
+
+
+def train_configs(params: dict, dataset: str, model: str, seed: int) -> tuple[MemAEConfig, ClipTrainConfig, LoopConfig]:
+    """LNTRA's patch movement beta is per dataset (10 px on Ped2, 25 elsewhere)."""
+    section = {k: v for k, v in model_section(params, model)["train"].items() if k not in ARCHITECTURE}
+    pseudo = dict(section.pop("pseudo_anomaly", {"kind": "none"}))
+    if "patch_beta" in pseudo:
+        pseudo["patch_beta"] = per_dataset(pseudo["patch_beta"], dataset, f"models.{model}.train.pseudo_anomaly.patch_beta")
+    if "skip_strides" in pseudo:
+        pseudo["skip_strides"] = tuple(pseudo["skip_strides"])
+    values = dict(section, lr=profile_section(params, FAMILY)["train"]["lr"], seed=seed,
+                  pseudo_anomaly=pick(PseudoAnomalyConfig, pseudo, f"models.{model}.train.pseudo_anomaly"))
+    return (model_config(params, model), pick(ClipTrainConfig, values, f"models.{model}.train"),
+            loop_config(params, FAMILY, dataset, seed, SPEED_SWITCHES))
+
+
+def infer_config(params: dict, model: str, seed: int) -> ClipInferConfig:
+    section = {k: v for k, v in model_section(params, model)["infer"].items() if k != "checkpoint"}
+    return pick(ClipInferConfig, dict(section, seed=seed), f"models.{model}.infer")

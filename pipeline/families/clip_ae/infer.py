@@ -1,0 +1,85 @@
+"""MemAE / LNTRA test pass, run per video by the engine's test loop.
+
+Each frame u with a full centred clip (frames u-8 .. u+7 of a 16-frame cuboid) gets:
+    recon_error  mean squared error of the whole clip's reconstruction (MemAE sec. 4.2:
+                 "the reconstruction error of the cuboid centering on it"; eq. 11)
+    psnr         PSNR of the clip's 9th frame, which is frame u (LNTRA eq. 9)
+The first 8 and last 7 frames of a video have no centred clip and are not scored (both
+official codes). For MemAE with memory, every latent position's most-weighted item gives
+the memory-usage counts, and a sample of latent queries is kept for the t-SNE figure.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from pipeline.artifacts import MEMORY_SUMMARY
+from pipeline.data.clips import resize_frames, to_gray
+from pipeline.engine.frames import WorstAbnormalFrame, psnr
+from pipeline.engine.memory_summary import MemoryRecorder
+from pipeline.engine.testing import ModelScorer, score_split
+from pipeline.families.clip_ae.config import ClipInferConfig, infer_config
+from pipeline.families.clip_ae.memory import latent_queries
+from pipeline.families.clip_ae.model import MemAE
+from pipeline.io import InputError
+
+
+def centre_frames(num_frames: int, length: int = 16) -> range:
+    """Frames with a full clip around them: u - length/2 >= 0 and u + length/2 - 1 < T."""
+    return range(length // 2, num_frames - length // 2 + 1)
+
+
+class ClipScorer(ModelScorer):
+    def __init__(self, model: MemAE, cfg: ClipInferConfig, device: torch.device):
+        super().__init__(model, cfg, device)
+        self.recorder = MemoryRecorder(cfg.queries_per_clip, cfg.seed) if model.memory is not None else None
+
+    @torch.no_grad()
+    def video(self, frames: np.ndarray, worst: WorstAbnormalFrame) -> pd.DataFrame:
+        """frames (T, H, W, 3) uint8 -> one row per centre frame."""
+        gray = to_gray(resize_frames(frames, self.model.cfg.image_size))
+        length = self.model.cfg.frames
+        if len(gray) < length:
+            raise InputError(f"a test video has {len(gray)} frames, fewer than one {length}-frame clip")
+        half = length // 2
+        centres = list(centre_frames(len(gray), length))
+        rows = []
+        video = torch.from_numpy(gray).to(self.device)
+        for first in range(0, len(centres), self.cfg.batch_size):
+            chunk = centres[first:first + self.cfg.batch_size]
+            clips = torch.stack([video[u - half:u + half] for u in chunk])[:, None]  # (B, 1, T, H, W)
+            output, weights, latent = self.model(clips, return_latent=True)
+            error = (output - clips).pow(2).flatten(1).mean(dim=1)
+            middle = psnr(output[:, :, half], clips[:, :, half])  # the 9th frame
+            for i, u in enumerate(chunk):
+                rows.append({"frame": u, "recon_error": float(error[i]), "psnr": float(middle[i])})
+                worst.consider(u, float(middle[i]), output[i, :, half].expand(3, -1, -1),
+                               clips[i, :, half].expand(3, -1, -1))
+            if self.recorder is not None:
+                per_clip = weights.reshape(len(chunk), -1, weights.shape[1])
+                queries = latent_queries(latent)
+                for i in range(len(chunk)):
+                    self.recorder.add(queries[i], per_clip[i].argmax(dim=1))
+        return pd.DataFrame(rows)
+
+
+def run(cfg: ClipInferConfig, train_dir: Path, checkpoint, prepared_root, out_dir: Path, device: torch.device
+        ) -> tuple[pd.DataFrame, dict]:
+    """Write FRAMES, EXAMPLES and, for MemAE with memory, MEMORY_SUMMARY (its items do not
+    change at test time)."""
+    table, scorer, state = score_split(train_dir, checkpoint, prepared_root, out_dir, device,
+                                       lambda model, items, state: ClipScorer(model, cfg, device))
+    model = scorer.model
+    if scorer.recorder is not None:
+        items = model.memory.items.detach()
+        scorer.recorder.write(Path(out_dir) / MEMORY_SUMMARY, items, items, cfg.query_samples, cfg.seed)
+    half = model.cfg.frames // 2
+    return table, {"checkpoint_epoch": int(state["epoch"]), "task": "reconstruction",
+                   "scored_frames": f"frames {half + 1}..T-{half - 1}", "memory": model.memory is not None}
+
+
+def config(params: dict, model: str, seed: int) -> ClipInferConfig:
+    return infer_config(params, model, seed)

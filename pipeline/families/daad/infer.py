@@ -1,0 +1,47 @@
+"""DAAD's test pass: every image (frame) scored on its own, by the model of its category on
+MVTec AD. Signals (eq. 7): R = mean squared reconstruction error, L = mean squared
+difference of the discriminator features f_D of the input and its reconstruction."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from pipeline.data.clips import resize_frames, split_input_target
+from pipeline.engine.frames import WorstAbnormalFrame, psnr
+from pipeline.engine.testing import ModelScorer, score_split
+from pipeline.families.daad.config import DAADInferConfig, infer_config
+
+
+class DAADScorer(ModelScorer):
+    @torch.no_grad()
+    def video(self, frames: np.ndarray, worst: WorstAbnormalFrame) -> pd.DataFrame:
+        """(T, H, W, 3) uint8 -> per image R (recon_error), L (feature_error) and PSNR."""
+        frames = resize_frames(frames, self.model.cfg.image_size)
+        rows = []
+        for first in range(0, len(frames), self.cfg.batch_size):
+            batch = torch.from_numpy(frames[first:first + self.cfg.batch_size])[:, None]
+            x, _ = split_input_target(batch, "reconstruction", self.device)
+            x_hat, _ = self.model.generator(x)
+            _, f_real = self.model.discriminator(x)
+            _, f_fake = self.model.discriminator(x_hat)
+            recon = (x_hat - x).pow(2).flatten(1).mean(1)
+            feature = (f_fake - f_real).pow(2).mean(1)
+            for i, (r, f, p) in enumerate(zip(recon, feature, psnr(x_hat, x))):
+                rows.append({"frame": first + i, "recon_error": float(r), "feature_error": float(f), "psnr": float(p)})
+                worst.consider(first + i, float(p), x_hat[i], x[i])
+        return pd.DataFrame(rows)
+
+
+def run(cfg: DAADInferConfig, train_dir: Path, checkpoint, prepared_root, out_dir: Path, device: torch.device
+        ) -> tuple[pd.DataFrame, dict]:
+    table, scorer, state = score_split(train_dir, checkpoint, prepared_root, out_dir, device,
+                                       lambda model, items, state: DAADScorer(model, cfg, device))
+    return table, {"checkpoint_epoch": int(state["epoch"]), "task": "reconstruction", "scored_frames": "all frames",
+                   "memory": bool(scorer.model.cfg.memory_levels)}
+
+
+def config(params: dict, model: str, seed: int) -> DAADInferConfig:
+    return infer_config(params, model, seed)

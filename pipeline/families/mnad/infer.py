@@ -1,0 +1,132 @@
+"""MNAD's test pass (MNAD sec. 3.1 "test time", 3.3; official Evaluate.py), run per video by
+the engine's test loop.
+
+Per scored frame: PSNR of the prediction (eq. 15), and for memory models the
+query-to-nearest-item distance D (eq. 14), the regular score E_t (eq. 7-8) and whether the
+frame updated the memory. With test-time update, frame t is decoded with the memory as
+updated by the frames before t (in video order, videos in sorted order, never reset
+between videos) and updates it only if E_t < gamma. The encoder does not depend on the
+memory, so it always runs batched over frames. Memory models are also run with the update
+switched the other way (an ablation that needs no retraining: `alternate_update_file`).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from pipeline.artifacts import MEMORY_SUMMARY, alternate_update_file
+from pipeline.data.clips import resize_frames
+from pipeline.data.index import PreparedDataset
+from pipeline.engine.frames import WorstAbnormalFrame, psnr
+from pipeline.engine.memory_summary import MemoryRecorder
+from pipeline.engine.testing import ModelScorer, score_split, test_split
+from pipeline.families.mnad import memory as mem
+from pipeline.families.mnad.config import InferConfig, infer_config
+from pipeline.families.mnad.model import MNAD, flatten_queries
+from pipeline.io import write_csv
+
+
+def scored_frames(num_frames: int, input_frames: int, task: str) -> range:
+    """Frame indices that get a prediction: prediction needs `input_frames` before."""
+    return range(input_frames, num_frames) if task == "prediction" else range(num_frames)
+
+
+def _clip_inputs(frames: np.ndarray, targets: list[int], input_frames: int, task: str, device) -> tuple[torch.Tensor, torch.Tensor]:
+    x = torch.from_numpy(frames).to(device).float().div_(127.5).sub_(1.0).movedim(-1, -3)  # (T, 3, H, W)
+    if task == "prediction":
+        inputs = torch.stack([x[t - input_frames:t].flatten(0, 1) for t in targets])
+    else:
+        inputs = x[targets]
+    return inputs, x[targets]
+
+
+@torch.no_grad()
+def infer_video(model: MNAD, items: torch.Tensor | None, frames: np.ndarray, cfg: InferConfig, device: torch.device,
+                recorder: MemoryRecorder | None = None, worst: WorstAbnormalFrame | None = None
+                ) -> tuple[pd.DataFrame, torch.Tensor | None]:
+    """One video (frames at the model's size) -> per-frame rows and the memory after it.
+    A memory model's queries and their nearest items go to `recorder`, frame by frame."""
+    mcfg = model.cfg
+    recorder = recorder or MemoryRecorder(cfg.queries_per_frame, cfg.seed)
+    worst = worst or WorstAbnormalFrame(None)
+    targets = list(scored_frames(len(frames), mcfg.input_frames, mcfg.task))
+    rows = []
+    for start in range(0, len(targets), cfg.batch_size):
+        chunk = targets[start:start + cfg.batch_size]
+        inputs, target = _clip_inputs(frames, chunk, mcfg.input_frames, mcfg.task, device)
+        query, skips = model.encode(inputs)
+        if not mcfg.memory:
+            output = model.decode(query, skips, None)
+            for i, (t, p) in enumerate(zip(chunk, psnr(output, target))):
+                rows.append({"frame": t, "psnr": float(p)})
+                worst.consider(t, float(p), output[i], target[i])
+            continue
+        if not cfg.test_time_update:
+            output = model.decode(query, skips, items)
+            flat = flatten_queries(query).reshape(len(chunk), -1, query.shape[1])
+            distance = mem.query_distance(flat, items)
+            regular = mem.regular_score(output, target)
+            for i, t in enumerate(chunk):
+                rows.append({"frame": t, "psnr": float(psnr(output[i:i + 1], target[i:i + 1])[0]),
+                             "distance": float(distance[i]), "regular_score": float(regular[i]), "updated": False})
+                worst.consider(t, rows[-1]["psnr"], output[i], target[i])
+                recorder.add(flat[i], mem.nearest_items(flat[i], items)[:, 0])
+            continue
+        for i, t in enumerate(chunk):  # sequential: frame t reads the memory updated by frames < t
+            q, s = query[i:i + 1], tuple(k[i:i + 1] for k in skips)
+            output = model.decode(q, s, items)
+            flat = flatten_queries(q)
+            distance = float(mem.query_distance(flat[None], items)[0])
+            regular = float(mem.regular_score(output, target[i:i + 1])[0])
+            recorder.add(flat, mem.nearest_items(flat, items)[:, 0])
+            updated = regular < cfg.gamma
+            if updated:
+                items = mem.update(items, flat, cfg.update_normalisation)
+            rows.append({"frame": t, "psnr": float(psnr(output, target[i:i + 1])[0]),
+                         "distance": distance, "regular_score": regular, "updated": updated})
+            worst.consider(t, rows[-1]["psnr"], output[0], target[i])
+    return pd.DataFrame(rows), items
+
+
+class MNADScorer(ModelScorer):
+    """Carries the memory items from video to video."""
+
+    def __init__(self, model: MNAD, items: torch.Tensor | None, cfg: InferConfig, device: torch.device):
+        super().__init__(model, cfg, device)
+        self.trained_items = self.items = items
+        self.recorder = MemoryRecorder(cfg.queries_per_frame, cfg.seed) if model.cfg.memory else None
+
+    def video(self, frames: np.ndarray, worst: WorstAbnormalFrame) -> pd.DataFrame:
+        frames = resize_frames(frames, self.model.cfg.image_size)
+        rows, self.items = infer_video(self.model, self.items, frames, self.cfg, self.device, self.recorder, worst)
+        return rows
+
+
+def run(cfg: InferConfig, train_dir: Path, checkpoint, prepared_root, out_dir: Path, device: torch.device
+        ) -> tuple[pd.DataFrame, dict]:
+    """Write FRAMES, EXAMPLES and, for memory models, MEMORY_SUMMARY (trained and final
+    items, usage, sampled queries) and the test-time-update ablation. Returns the table and
+    what the score stage needs to know about this inference."""
+    def make_scorer(model, items, state):
+        return MNADScorer(model, items, replace(cfg, update_normalisation=state["train_config"]["update_normalisation"]),
+                          device)
+    table, scorer, state = score_split(train_dir, checkpoint, prepared_root, out_dir, device, make_scorer)
+    model, trained = scorer.model, scorer.trained_items
+    if model.cfg.memory:
+        scorer.recorder.write(Path(out_dir) / MEMORY_SUMMARY, trained, scorer.items, cfg.query_samples, cfg.seed)
+        flipped = MNADScorer(model, trained, replace(scorer.cfg, test_time_update=not cfg.test_time_update), device)
+        table_flipped, _ = test_split(PreparedDataset(prepared_root), lambda video: flipped)
+        write_csv(Path(out_dir) / alternate_update_file(cfg.test_time_update), table_flipped)
+    arch = model.cfg
+    scored = f"frames {arch.input_frames + 1}..T" if arch.task == "prediction" else "all frames"
+    return table, {"checkpoint_epoch": int(state["epoch"]), "task": arch.task, "scored_frames": scored,
+                   "memory": arch.memory}
+
+
+def config(params: dict, model: str, seed: int) -> InferConfig:
+    """models.<model>.infer (the update normalisation comes from the checkpoint)."""
+    return infer_config(params, model, "official", seed)

@@ -1,0 +1,49 @@
+"""How MNAD's inference outputs are scored (MNAD sec. 3.3, eq. 16-17; official Evaluate.py).
+
+Variants with memory: S_t = lambda (1 - g(P_t)) + (1 - lambda) g(D_t) (eq. 16), lambda from
+the global `lambda` switch (`paper` keeps each model's sec. 4.1 value: 0.6 prediction, 0.7
+reconstruction), plus the ablations of MNAD Table 2 / report Tables 6-7 that need no
+retraining: the test-time update switched the other way, and the score without (or with)
+the memory term. Variants without memory: the PSNR term alone.
+"""
+from __future__ import annotations
+
+from pipeline.artifacts import alternate_update_file
+from pipeline.evaluation.plan import Ablation, ScorePlan
+from pipeline.io import InputError
+from pipeline.params import model_section
+
+
+def psnr_distance_terms(lam: float | None) -> dict[str, float]:
+    """Eq. 16's terms; lam None: PSNR alone."""
+    return {"psnr": 1.0} if lam is None else {"psnr": lam, "distance": 1.0 - lam}
+
+
+def resolve_lambda(global_lambda, model_lambda: float) -> float:
+    """`lambda: paper` keeps the model's paper value; a number overrides it for every memory model."""
+    lam = float(model_lambda) if global_lambda in (None, "paper") else float(global_lambda)
+    if not 0.0 <= lam <= 1.0:
+        raise InputError(f"params.yaml: lambda must be 'paper' or a number in [0, 1], got {global_lambda!r}")
+    return lam
+
+
+def model_lists(params: dict, model: str) -> tuple[str, ...]:
+    """Variants with memory read `supervision` and `lambda`: their stages are their own."""
+    return ("memory_models",) if model_section(params, model)["train"]["memory"] else ("plain_models",)
+
+
+def score_plan(params: dict, model: str) -> ScorePlan:
+    section = model_section(params, model)
+    score = section["score"]
+    if not section["train"]["memory"]:
+        return ScorePlan(psnr_distance_terms(None), score["normalisation"])
+    lam = resolve_lambda(params["lambda"], score["lambda"])
+    memory_term = score.get("memory_term", True)
+    used = lam if memory_term else None
+    update = section["infer"]["test_time_update"]
+    flipped = "without test-time update" if update else "with test-time update"
+    other_score = ("PSNR-only score", None) if memory_term else ("PSNR + memory distance score", lam)
+    return ScorePlan(psnr_distance_terms(used), score["normalisation"], lam=used, test_time_update=update,
+                     ablations=(Ablation(flipped, psnr_distance_terms(used), alternate_update_file(update), used),
+                                Ablation(other_score[0], psnr_distance_terms(other_score[1]), lam=other_score[1])),
+                     sweep=("psnr", "distance"))

@@ -1,1 +1,0 @@
-"""The audited networks, one file per paper's model family."""

@@ -1,0 +1,77 @@
+"""Results gathered for the report: every score stage's metrics.json (plus one row per
+inference-time ablation), the figure stages' summaries, and the comparison with the
+papers' reported numbers (reference_numbers.csv)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.io import read_json
+from pipeline.report.claims import ClaimSettings, reproduction_verdicts
+
+REFERENCE_FILE = Path(__file__).with_name("reference_numbers.csv")
+
+
+def _metrics_row(m: dict, model: str, aucs: dict, interval: dict | None) -> dict:
+    row = {"dataset": m["dataset"], "model": model, "task": m["task"], "memory": m["memory"],
+           "family": m["family"], "score": aucs.get("score", m.get("score", "")),
+           "lambda": aucs.get("lambda", m["lambda"]), "seeds": len(m.get("seeds", [0])),
+           "checkpoint_epoch": m["checkpoint_epoch"], "auc_micro": aucs["auc_micro"],
+           "auc_micro_lo": None, "auc_micro_hi": None,
+           "auc_micro_std": aucs.get("auc_micro_std"), "auc_macro": aucs["auc_macro"],
+           "updated_fraction": aucs.get("updated_fraction"), "protocol": m.get("protocol", "")}
+    interval = interval or {}
+    if interval.get("auc_micro"):
+        row["auc_micro_lo"], row["auc_micro_hi"] = interval["auc_micro"]
+    for kind, value in aucs["per_type"].items():
+        row[f"auc_{kind}"] = value
+        bounds = interval.get(kind) or (None, None)
+        row[f"auc_{kind}_lo"], row[f"auc_{kind}_hi"] = bounds
+    return row
+
+
+def collect_results(score_root: Path) -> pd.DataFrame:
+    """One row per (dataset, model), plus one per inference-time ablation of a memory model."""
+    rows = []
+    for path in sorted(Path(score_root).glob("*/*/metrics.json")):
+        m = read_json(path)
+        rows.append(_metrics_row(m, m["model"], m, m.get("interval")))
+        for label, ablation in m.get("ablations", {}).items():
+            rows.append(_metrics_row(m, f"{m['model']} ({label})", ablation, None))
+    if not rows:
+        raise FileNotFoundError(f"no metrics.json under {score_root}: run the score stages first")
+    return pd.DataFrame(rows)
+
+
+def collect_figure_summaries(figure_root: Path) -> dict[tuple[str, str], dict]:
+    return {(p.parent.parent.name, p.parent.name): read_json(p) for p in sorted(Path(figure_root).glob("*/*/summary.json"))}
+
+
+def compare_with_reference(results: pd.DataFrame, settings: ClaimSettings) -> pd.DataFrame:
+    """Frame-level AUC (pooled) against the papers' AUCs; DAAD's MVTec AD numbers are means of
+    per-category AUROCs, compared with our macro AUC (one 'video' per category)."""
+    reference = pd.read_csv(REFERENCE_FILE, dtype={"model": str}).rename(columns={"value": "reported"})
+    ours = results[["dataset", "model", "auc_micro", "auc_micro_lo", "auc_micro_hi", "auc_macro", "lambda",
+                    "checkpoint_epoch"]]
+    ours = ours.rename(columns={"auc_micro": "ours", "auc_micro_lo": "ours_lo", "auc_micro_hi": "ours_hi"})
+    merged = reference.merge(ours, on=["dataset", "model"], how="left")
+    per_category = merged.metric == "auc_mean_category"
+    merged.loc[per_category, "ours"] = merged.loc[per_category, "auc_macro"]
+    merged.loc[per_category, ["ours_lo", "ours_hi"]] = None
+    merged = merged.drop(columns="auc_macro")
+    for column in ("ours", "ours_lo", "ours_hi"):
+        merged[column] = pd.to_numeric(merged[column])
+    return reproduction_verdicts(merged, settings)
+
+
+def lambda_sweeps(score_root: Path) -> pd.DataFrame:
+    rows = []
+    for path in sorted(Path(score_root).glob("*/*/metrics.json")):
+        m = read_json(path)
+        for point in m.get("lambda_sweep", []):
+            rows.append({"dataset": m["dataset"], "model": m["model"], "used_lambda": m["lambda"], **point})
+    return pd.DataFrame(rows, columns=["dataset", "model", "used_lambda", "lambda", "auc_micro"])
+
+
+# ----------------------------------------------------------------------------------- HTML

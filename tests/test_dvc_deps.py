@@ -1,0 +1,241 @@
+"""dvc.yaml is exact by construction: for every stage DVC resolves, (1) every module inside
+pipeline/ and stages/ that its script can import is covered by one of its deps, and (2) it
+lists exactly the params its code reads: every key its `settings(params, args)` reads lies
+under a listed key, and every listed key is read. The checks are shown to fail on a
+dropped dependency and on a listed key nobody reads."""
+from __future__ import annotations
+
+import ast
+import importlib.util
+import shlex
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- import closure ---------------------------------------------------------------------------
+def _module_file(name: str) -> Path | None:
+    """pipeline.a.b -> pipeline/a/b.py or pipeline/a/b/__init__.py (None outside the repo)."""
+    base = ROOT.joinpath(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _with_parents(name: str) -> list[Path]:
+    """A module and the __init__.py of every package above it (Python runs them all)."""
+    parts = name.split(".")
+    files = [_module_file(".".join(parts[:i])) for i in range(1, len(parts) + 1)]
+    return [f for f in files if f is not None]
+
+
+@lru_cache(maxsize=None)
+def _direct_imports(path: Path) -> tuple[tuple[Path, ...], tuple[str, ...]]:
+    """(files imported anywhere in the module, including inside functions; family parts it
+    loads through the registry: string literals passed as `load(<family>, "<part>")`)."""
+    tree = ast.parse(path.read_text())
+    files, parts = [], []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                files += _with_parents(alias.name)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            if node.module == "_common":  # stage scripts import their sibling helper
+                files.append(ROOT / "stages" / "_common.py")
+                continue
+            files += _with_parents(node.module)
+            for alias in node.names:  # `from pipeline import families` imports a submodule
+                sub = _module_file(f"{node.module}.{alias.name}")
+                if sub is not None:
+                    files.append(sub)
+        elif isinstance(node, ast.Call):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if called == "load" and len(node.args) == 2 and isinstance(node.args[1], ast.Constant):
+                parts.append(node.args[1].value)
+    return tuple(files), tuple(parts)
+
+
+def import_closure(script: Path, family: str | None) -> set[Path]:
+    """Every repo module the script can import; a family part loaded through the registry
+    is resolved with the stage's `--family` (a stage without one dispatches to no family:
+    the registry may be imported, as the parent package of a family module, but not asked)."""
+    seen, todo = set(), [script]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        files, parts = _direct_imports(path)
+        todo += files
+        for part in parts if family is not None else ():
+            todo += _with_parents(f"pipeline.families.{family}.{part}")
+    return {p.relative_to(ROOT) for p in seen}
+
+
+def docstring_only(path: Path) -> bool:
+    """A module that holds nothing but a docstring (a package's layout note) runs no code."""
+    body = ast.parse((ROOT / path).read_text()).body
+    return len(body) <= 1 and all(isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) for n in body)
+
+
+def uncovered(closure: set[Path], deps: list[str]) -> list[str]:
+    """Modules with code that no dep covers (a dep covers itself and, if a folder, all below it)."""
+    return sorted(str(p) for p in closure
+                  if not any(p == Path(d) or Path(d) in p.parents for d in deps) and not docstring_only(p))
+
+
+# --- params read -------------------------------------------------------------------------------
+class Tracked(dict):
+    """A params dict that records what is read: leaf values fetched, keys fetched but absent,
+    and sections read whole (iterated, copied, printed). Fetching a section alone is not a read."""
+
+    def __init__(self, data: dict, path: str, reads: set):
+        super().__init__(data)
+        self._path, self._reads = path, reads
+
+    def _key(self, key) -> str:
+        return f"{self._path}.{key}" if self._path else str(key)
+
+    def _value(self, key, value):
+        if isinstance(value, dict):
+            return Tracked(value, self._key(key), self._reads)
+        self._reads.add(self._key(key))
+        return value
+
+    def _whole(self) -> None:
+        self._reads.add(self._path)
+
+    def __getitem__(self, key):
+        return self._value(key, super().__getitem__(key))
+
+    def get(self, key, default=None):
+        if dict.__contains__(self, key):
+            return self[key]
+        self._reads.add(self._key(key))
+        return default
+
+    def keys(self):
+        self._whole()
+        return super().keys()
+
+    def __iter__(self):
+        self._whole()
+        return super().__iter__()
+
+    def items(self):
+        self._whole()
+        return [(k, self._value(k, v)) for k, v in super().items()]
+
+    def values(self):
+        return [v for _, v in self.items()]
+
+    def __len__(self):
+        self._whole()
+        return super().__len__()
+
+    def __str__(self):
+        self._whole()
+        return str(dict(super().items()))
+
+    __repr__ = __str__
+
+
+def _under(path: str, key: str) -> bool:
+    return path == key or path.startswith(key + ".")
+
+
+def param_problems(reads: set[str], listed: list[str]) -> list[str]:
+    problems = [f"reads {r} but lists no key above it" for r in sorted(reads) if not any(_under(r, k) for k in listed)]
+    problems += [f"lists {k} but never reads it" for k in listed if not any(_under(r, k) for r in reads)]
+    return problems
+
+
+@lru_cache(maxsize=None)
+def _stage_module(script: str):
+    sys.path.insert(0, str(ROOT / "stages"))
+    spec = importlib.util.spec_from_file_location(f"stage_{Path(script).stem}", ROOT / script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def params_read(script: str, argv: list[str], params: dict) -> set[str]:
+    module = _stage_module(script)
+    reads: set[str] = set()
+    module.settings(Tracked(params, "", reads), module.parse(argv))
+    return reads
+
+
+# --- the stages as DVC resolves them -------------------------------------------------------------
+@pytest.fixture(scope="module")
+def stages() -> list[dict]:
+    from dvc.repo import Repo
+
+    with Repo(str(ROOT)) as repo:
+        resolved = []
+        for stage in repo.index.stages:
+            words = shlex.split(stage.cmd)
+            assert words[:2] == ["python", words[1]] and words[1].startswith("stages/"), stage.cmd
+            family = words[words.index("--family") + 1] if "--family" in words else None
+            resolved.append({"name": stage.name, "script": words[1], "argv": words[2:], "family": family,
+                             "deps": [d.def_path for d in stage.deps if not hasattr(d, "params")],
+                             "params": [k for d in stage.deps if hasattr(d, "params") for k in d.params]})
+    assert len(resolved) > 40
+    return resolved
+
+
+@pytest.fixture(scope="module")
+def params() -> dict:
+    return yaml.safe_load((ROOT / "params.yaml").read_text())
+
+
+def test_every_imported_module_is_a_dependency(stages):
+    missing = {s["name"]: uncovered(import_closure(ROOT / s["script"], s["family"]), s["deps"]) for s in stages}
+    assert {name: files for name, files in missing.items() if files} == {}
+
+
+def test_every_stage_lists_exactly_the_params_it_reads(stages, params):
+    problems = {s["name"]: param_problems(params_read(s["script"], s["argv"], params), s["params"]) for s in stages}
+    assert {name: p for name, p in problems.items() if p} == {}
+
+
+def test_a_dropped_dependency_is_caught(stages):
+    train = next(s for s in stages if s["name"].startswith("train_daad@"))
+    closure = import_closure(ROOT / train["script"], train["family"])
+    assert uncovered(closure, train["deps"]) == []
+    without_memory = [d for d in train["deps"] if d != "pipeline/families/clip_ae/memory.py"]
+    assert uncovered(closure, without_memory) == ["pipeline/families/clip_ae/memory.py"]  # DAAD's 1/N cut
+    without_engine = [d for d in train["deps"] if d != "pipeline/engine"]
+    assert "pipeline/engine/loop.py" in uncovered(closure, without_engine)
+    # a family part loaded through the registry counts: the MNAD spec for an MNAD score stage
+    score = next(s for s in stages if s["name"].startswith("score_memory@"))
+    assert Path("pipeline/families/mnad/spec.py") in import_closure(ROOT / score["script"], score["family"])
+
+
+def test_a_param_listed_but_not_read_or_read_but_not_listed_is_caught(stages, params):
+    score = next(s for s in stages if s["name"].startswith("score@"))  # MNAD without memory
+    reads = params_read(score["script"], score["argv"], params)
+    assert param_problems(reads, score["params"]) == []
+    assert param_problems(reads, score["params"] + ["lambda"]) == ["lists lambda but never reads it"]
+    model = score["argv"][1]
+    assert param_problems(reads, [k for k in score["params"] if k != f"models.{model}.train.memory"]) == [
+        f"reads models.{model}.train.memory but lists no key above it"]
+    infer = next(s for s in stages if s["name"].startswith("infer_clip@"))
+    reads = params_read(infer["script"], infer["argv"], params)
+    assert "runtime.num_workers" not in reads  # infer lists runtime.device and .cpu_threads, not the section
+
+
+def test_tracked_params_record_leaves_and_whole_sections():
+    reads: set[str] = set()
+    p = Tracked({"a": {"b": 1, "c": {"d": 2}}, "e": [1, 2]}, "", reads)
+    assert p["a"]["b"] == 1 and p["e"] == [1, 2] and p["a"].get("x", 5) == 5
+    assert reads == {"a.b", "e", "a.x"}
+    dict(p["a"]["c"])
+    assert "a.c" in reads
