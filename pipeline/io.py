@@ -2,11 +2,9 @@
 interrupted stage never leaves a half-written file that looks complete."""
 from __future__ import annotations
 
-import io
 import json
 import os
 import tempfile
-import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -57,14 +55,9 @@ def write_npy(path: str | os.PathLike, array: np.ndarray) -> None:
 
 
 def write_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
-    """np.savez with reproducible bytes: numpy stamps every member with the current time;
-    here each member gets a fixed date, so the file depends only on the arrays."""
     with atomic_path(path, suffix=".npz") as tmp:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:
-            for name, array in arrays.items():
-                member = io.BytesIO()
-                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
-                archive.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), member.getvalue())
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
 
 
 def write_csv(path: str | os.PathLike, frame) -> None:

@@ -37,6 +37,9 @@ def test_training_is_deterministic_given_a_seed(tiny_dataset, tmp_path):
     ma, ia, _ = load_checkpoint(tmp_path / "a" / "final.pt")
     mb, ib, _ = load_checkpoint(tmp_path / "b" / "final.pt")
     assert torch.equal(ia, ib)
+    # the files themselves: torch.save's archive is named after the file it writes, so
+    # checkpoints are serialised in memory first and written under their final name's bytes
+    assert (tmp_path / "a" / "final.pt").read_bytes() == (tmp_path / "b" / "final.pt").read_bytes()
     assert all(torch.equal(x, y) for x, y in zip(ma.state_dict().values(), mb.state_dict().values()))
     assert not a.equals(c)
 

@@ -25,13 +25,13 @@ def configure(device: torch.device, cpu_threads: int) -> None:
     """Fix what the results may depend on besides the seed, before any computation.
 
     CPU: a fixed intra-op thread count (how reductions are split across threads, and so
-    their float rounding, depends on it; the default follows the machine and the
-    environment), and MKL without its load-dependent dynamic thread choice. Every op has
-    a deterministic CPU kernel, so torch.use_deterministic_algorithms(True) holds.
+    their float rounding, depends on it: with OMP_NUM_THREADS=1 instead of 2 every
+    family's first-epoch loss differs, while load from other processes changes nothing).
+    Every op used has a deterministic CPU kernel, so torch.use_deterministic_algorithms(True)
+    holds (an op without one would stop the stage rather than vary).
     CUDA: cuDNN in deterministic mode; ops without a deterministic CUDA kernel (the
     backward of transposed convolutions and max-pooling use atomic adds) only warn, and
     stay nondeterministic at float-rounding level."""
-    os.environ["MKL_DYNAMIC"] = "FALSE"
     torch.set_num_threads(cpu_threads)
     if device.type == "cuda":
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")

@@ -1,0 +1,27 @@
+"""Outputs whose bytes depend only on their content: .npz archives, and wall times routed
+outside the hashed outputs."""
+import time
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.artifacts import timing_file
+from pipeline.io import write_npz
+
+
+def test_npz_bytes_do_not_depend_on_the_clock(tmp_path, monkeypatch):
+    """numpy writes each member with zipfile's fixed default date, whatever the time."""
+    arrays = {"usage": np.arange(5), "video": np.array(["a", "bb"])}
+    clock = iter([time.struct_time((2020, 1, 2, 3, 4, 6, 0, 1, 0)), time.struct_time((2024, 5, 6, 7, 8, 10, 0, 1, 0))])
+    monkeypatch.setattr(time, "localtime", lambda *a: next(clock))
+    write_npz(tmp_path / "a.npz", **arrays)
+    write_npz(tmp_path / "b.npz", **arrays)
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
+    loaded = np.load(tmp_path / "a.npz")
+    assert loaded["usage"].tolist() == [0, 1, 2, 3, 4] and loaded["video"].tolist() == ["a", "bb"]
+
+
+def test_wall_times_go_outside_the_stage_outputs():
+    assert timing_file(Path("runs/train/synthetic/pred")) == Path("runs/timings/train/synthetic/pred.json")
+    assert timing_file(Path("runs/toy/daad")) == Path("runs/timings/toy/daad.json")
+    assert timing_file(Path("reports")) is None
