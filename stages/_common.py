@@ -28,6 +28,15 @@ def arguments(argv, *positional: str, family: bool = False, model_list: bool = F
     return parser.parse_args(argv)
 
 
+def _say(line: str) -> None:
+    """One line on stderr, on a line of its own: progress bars still open are closed first."""
+    from tqdm import tqdm
+
+    for bar in list(getattr(tqdm, "_instances", [])):
+        bar.close()
+    print(line, file=sys.stderr)
+
+
 def run(main) -> None:
     """Call main(); show user errors (InputError) as one clear line, not a traceback. If
     main returns its output folder (and, optionally, facts about the run such as the
@@ -37,8 +46,11 @@ def run(main) -> None:
     try:
         result = main()
     except InputError as err:
-        print(f"\nerror: {err}", file=sys.stderr)
+        _say(f"error: {err}")
         sys.exit(2)
+    except KeyboardInterrupt:
+        _say("interrupted: run `dvc repro` again to continue (a prepare stage resumes from the videos it finished)")
+        sys.exit(130)
     out_dir, facts = result if isinstance(result, tuple) else (result, {})
     log = timing_file(out_dir) if out_dir is not None else None
     if log is not None:

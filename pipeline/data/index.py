@@ -61,15 +61,18 @@ class DatasetWriter:
     """Writes a prepared dataset video by video into a sibling work folder
     (`.<name>.partial/`); `finish()` adds index.csv and manifest.json and only then renames
     the folder to `root`, so a failed or interrupted run never leaves `root` looking
-    complete. With `resume`, a video that an interrupted earlier run finished is kept when
-    its source fingerprint (path, size, mtime) is unchanged and its array still verifies
-    against the recorded SHA-256.
+    complete. With `resume`, a video that an interrupted earlier run (or the previous
+    complete output) finished is kept only when everything that determines its array is
+    unchanged: its source fingerprint (path, size, mtime; labels included) and the
+    preparation `settings` (the prepare params and a version of the reading code), and its
+    array still verifies against the recorded SHA-256; anything else re-extracts it.
 
     Video records can be written by worker processes with `write_video` (no array is sent
     back to the parent), then registered with `register`."""
 
-    def __init__(self, root: str | Path, name: str, resume: bool = True):
-        self.root, self.name = Path(root), name
+    def __init__(self, root: str | Path, name: str, resume: bool = True, settings: dict | None = None,
+                 sources: dict | None = None):
+        self.root, self.name, self.settings, self.sources = Path(root), name, settings or {}, sources
         self.partial = self.root.parent / f".{self.root.name}.partial"
         if not resume and self.partial.exists():
             shutil.rmtree(self.partial)
@@ -86,7 +89,8 @@ class DatasetWriter:
         if record_file.exists():
             record = read_json(record_file)
             path = video_path(self.partial, split, video)
-            if record.get("source") == fingerprint and path.exists() and _verifies(path, record["manifest"]):
+            if (record.get("source") == fingerprint and record.get("prepared_with") == self.settings
+                    and path.exists() and _verifies(path, record["manifest"])):
                 return record
         return self._reuse_previous(split, video, fingerprint)
 
@@ -96,7 +100,8 @@ class DatasetWriter:
             return None
         entry = read_json(manifest_file)["videos"].get(f"{split}/{video}")
         source = video_path(self.root, split, video)
-        if entry is None or entry.get("source") != fingerprint or not source.exists() or not _verifies(source, entry):
+        if (entry is None or entry.get("source") != fingerprint or entry.get("prepared_with") != self.settings
+                or not source.exists() or not _verifies(source, entry)):
             return None
         index = pd.read_csv(self.root / "index.csv", dtype={"video": str, "split": str, "anomaly_type": str})
         rows = index[(index.split == split) & (index.video == video)].sort_values("frame")
@@ -109,12 +114,13 @@ class DatasetWriter:
             shutil.copyfile(source, target)
         record = {"split": split, "video": video, "labels": rows.label.astype(int).tolist(),
                   "anomaly_types": rows.anomaly_type.tolist(),
-                  "manifest": {k: entry[k] for k in ("frames", "height", "width", "sha256")}, "source": fingerprint}
+                  "manifest": {k: v for k, v in entry.items() if k not in ("source", "prepared_with")},
+                  "source": fingerprint, "prepared_with": self.settings}
         write_json(_record_path(self.partial, split, video), record)
         return record
 
     def add(self, rec: VideoRecord, fingerprint: dict | None = None) -> None:
-        self.register(write_video(self.partial, rec, fingerprint))
+        self.register(write_video(self.partial, rec, fingerprint, self.settings))
 
     def register(self, record: dict) -> None:
         self.records[f"{record['split']}/{record['video']}"] = record
@@ -131,23 +137,29 @@ class DatasetWriter:
             if path not in keep:
                 path.unlink()
         write_csv(self.partial / "index.csv", pd.concat(rows, ignore_index=True)[INDEX_COLUMNS])
-        write_json(self.partial / "manifest.json", {"dataset": self.name, "videos": {
-            key: {**r["manifest"], **({"source": r["source"]} if r.get("source") else {})}
-            for key, r in sorted(self.records.items())}})
+        write_json(self.partial / "manifest.json", {
+            "dataset": self.name, **({"prepared_with": self.settings} if self.settings else {}),
+            **({"source_files": self.sources} if self.sources else {}),
+            "videos": {key: {**r["manifest"], **({"source": r["source"]} if r.get("source") else {}),
+                             **({"prepared_with": r["prepared_with"]} if r.get("prepared_with") else {})}
+                       for key, r in sorted(self.records.items())}})
         shutil.rmtree(self.partial / "records", ignore_errors=True)
         if self.root.exists():
             shutil.rmtree(self.root)
         os.replace(self.partial, self.root)
 
 
-def write_video(partial: Path, rec: VideoRecord, fingerprint: dict | None = None) -> dict:
-    """Check and write one video (array, then its record); return the record."""
+def write_video(partial: Path, rec: VideoRecord, fingerprint: dict | None = None, settings: dict | None = None,
+                facts: dict | None = None) -> dict:
+    """Check and write one video (array, then its record); return the record. `facts` adds
+    to the video's manifest entry (e.g. a container's declared frame count)."""
     _check_record(rec)
     path = video_path(partial, rec.split, rec.video)
     with atomic_path(path, suffix=".npy") as tmp:
         np.save(tmp, rec.frames)
     record = {"split": rec.split, "video": rec.video, "labels": [int(v) for v in rec.labels],
-              "anomaly_types": list(rec.anomaly_types), "manifest": _manifest_entry(rec.frames), "source": fingerprint}
+              "anomaly_types": list(rec.anomaly_types), "manifest": {**_manifest_entry(rec.frames), **(facts or {})},
+              "source": fingerprint, "prepared_with": settings or {}}
     write_json(_record_path(partial, rec.split, rec.video), record)
     return record
 

@@ -65,6 +65,8 @@ def category_records(folder: Path, size: int) -> list[VideoRecord]:
 
 def prepare_mvtec(raw_root: Path, out_root: Path, size: int = 256) -> None:
     """All categories found under raw_root; out_root appears only once all are written."""
+    from pipeline.data.real import reject_links
+    reject_links(Path(raw_root))
     writer = DatasetWriter(out_root, "mvtec", resume=False)
     for folder in tqdm(categories(raw_root), desc="prepare mvtec", unit="category"):
         for record in category_records(folder, size):

@@ -1,6 +1,7 @@
 """Reading user-provided frames and videos, with errors that name the file and the fix."""
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -10,6 +11,25 @@ import numpy as np
 from pipeline.io import InputError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
+# Containers OpenCV's FFmpeg backend reads; matched whatever the case of the suffix.
+VIDEO_SUFFIXES = (".avi", ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".ogv", ".3gp",
+                  ".ts", ".mts")
+
+
+def reader_version() -> str:
+    """A version of the code that turns source files into prepared arrays (this module:
+    decoding, resizing, colour order): prepared videos are reused only when it matches."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+
+
+def video_files(folder: Path) -> list[Path]:
+    """The videos in a folder, sorted; any other file there (hidden ones aside) is an error."""
+    files = sorted(p for p in Path(folder).iterdir() if p.is_file() and not p.name.startswith("."))
+    others = [p for p in files if p.suffix.lower() not in VIDEO_SUFFIXES]
+    if others:
+        raise InputError(f"{others[0]}: not a video ({', '.join(VIDEO_SUFFIXES)}, any case); remove it from "
+                         f"{folder} or convert it")
+    return files
 
 
 def numeric_sort(paths: list[Path]) -> list[Path]:
@@ -29,6 +49,9 @@ def fingerprint(path: Path) -> dict:
 
 def folder_fingerprint(folder: Path) -> dict:
     files = frame_files(folder)
+    if not files:
+        raise InputError(f"{folder}: no frames ({', '.join(IMAGE_SUFFIXES)}) in this video folder; add them or "
+                         "remove the folder")
     return {"path": str(folder), "files": len(files), "bytes": sum(f.stat().st_size for f in files),
             "mtime_ns": max(f.stat().st_mtime_ns for f in files)}
 
@@ -68,11 +91,44 @@ def read_frame_folder(folder: Path, size: int | None) -> np.ndarray:
     return np.stack(frames)
 
 
-def read_video(path: Path, size: int | None) -> np.ndarray:
-    """Every frame of a video file (no fps resampling) -> (T, H, W, 3) uint8 RGB.
+def container_complete(path: Path) -> bool | None:
+    """Whether the container holds all the bytes its own structure declares: for AVI the
+    RIFF size, for MP4/MOV every top-level box and a `moov` box. False: cut off (a truncated
+    download); None: a container this does not check."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+        if head[:4] == b"RIFF" and head[8:11] == b"AVI":
+            return int.from_bytes(head[4:8], "little") + 8 <= size
+        if head[4:8] not in (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip"):
+            return None
+        offset, boxes = 0, set()
+        while offset < size:
+            fh.seek(offset)
+            header = fh.read(16)
+            if len(header) < 8:
+                return False
+            length, kind = int.from_bytes(header[:4], "big"), header[4:8]
+            if length == 1:
+                length = int.from_bytes(header[8:16], "big")
+            elif length == 0:  # runs to the end of the file
+                length = size - offset
+            if length < 8 or offset + length > size:
+                return False
+            boxes.add(kind)
+            offset += length
+        return b"moov" in boxes
 
-    The decoded count must equal what the container declares (CAP_PROP_FRAME_COUNT); fewer
-    means a truncated or corrupt file."""
+
+def read_video(path: Path, size: int | None) -> tuple[np.ndarray, dict]:
+    """Every frame of a video file (no fps resampling) -> (T, H, W, 3) uint8 RGB, and facts
+    for the manifest.
+
+    The decoded count is checked against what the container declares
+    (CAP_PROP_FRAME_COUNT). Fewer frames from a file whose container is cut off is a
+    truncated download: an error. Fewer from a complete container is a wrong header (an
+    `ffmpeg -c copy` remux into AVI declares the source's timebase ticks as frames): the
+    decoded frames are kept and both counts go into the manifest."""
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
         raise InputError(f"{path}: OpenCV cannot open this video (corrupt, or a codec OpenCV lacks); re-download it")
@@ -87,11 +143,16 @@ def read_video(path: Path, size: int | None) -> np.ndarray:
     capture.release()
     if not frames:
         raise InputError(f"{path}: no frame could be decoded (empty or corrupt video); re-download it")
+    facts = {}
     if declared > 0 and len(frames) != declared:
-        raise InputError(f"{path}: decoded {len(frames)} frames but the file declares {declared}: truncated or corrupt; "
-                         "re-download it")
+        complete = container_complete(path)
+        if not complete:
+            state = "the file is cut off" if complete is False else "its container could not be checked"
+            raise InputError(f"{path}: decoded {len(frames)} frames but the file declares {declared} and {state}: "
+                             "truncated or corrupt; re-download it")
+        facts = {"declared_frames": declared}
     _check_sizes(shapes, path)
-    return np.stack(frames)
+    return np.stack(frames), facts
 
 
 def load_labels(path: Path) -> np.ndarray:

@@ -15,6 +15,8 @@ bar; an interrupted run resumes, skipping videos already written and verified.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +26,7 @@ from tqdm import tqdm
 
 from pipeline.data.index import NORMAL, DatasetWriter, VideoRecord, write_video
 from pipeline.data.readers import (fingerprint, folder_fingerprint, frame_files, load_labels, read_frame_folder,
-                                   read_mask_labels, read_video)
+                                   read_mask_labels, read_video, reader_version, video_files)
 from pipeline.io import InputError
 
 REAL_DATASETS = ("shanghaitech", "ped2", "avenue")
@@ -48,12 +50,37 @@ class Job:
     mask_folder: Path | None = None  # UCSD per-frame masks
 
     def fingerprint(self) -> dict:
-        return fingerprint(self.source) if self.kind == "video" else folder_fingerprint(self.source)
+        """Everything of the source that the prepared video depends on: its file or frame
+        folder, and where its labels come from."""
+        key = fingerprint(self.source) if self.kind == "video" else folder_fingerprint(self.source)
+        if self.mask_folder is not None:
+            key["labels"] = folder_fingerprint(self.mask_folder)
+        elif self.label_source is not None:
+            key["labels"] = fingerprint(self.label_source)
+        return key
 
 
-def missing(name: str, root: Path) -> InputError:
+def missing(name: str, root: Path, parts: dict[str, bool] | None = None) -> InputError:
+    """Nothing of the dataset there: say where and which layout. Part of it there: name
+    what is missing."""
+    absent = [path for path, found in (parts or {}).items() if not found]
+    if parts and len(absent) < len(parts):
+        return InputError(f"dataset '{name}' in {root} is incomplete: {', '.join(absent)} missing or empty "
+                          f"(layout: {LAYOUT_HELP[name]}; README, 'Adding real datasets')")
     return InputError(f"dataset '{name}' not found in {root}: put it there as {LAYOUT_HELP[name]} (README, "
                       "'Adding real datasets'), or remove it from `datasets` in params.yaml")
+
+
+def reject_links(root: Path) -> None:
+    """DVC hashes a linked dataset folder, but not links inside it: a changed video behind
+    such a link would go unnoticed. Only the whole folder may be a link."""
+    for folder, dirs, files in os.walk(root):
+        for name in sorted(dirs + files):
+            path = Path(folder) / name
+            if path.is_symlink():
+                raise InputError(f"{path} is a symbolic link: DVC does not follow links inside a dependency, so a "
+                                 f"change behind it would go unnoticed; link the whole folder instead "
+                                 f"(ln -s /path/to/{root.name} {root}) or copy the data")
 
 
 def _video_folders(folder: Path) -> list[Path]:
@@ -61,10 +88,17 @@ def _video_folders(folder: Path) -> list[Path]:
 
 
 def shanghaitech_jobs(root: Path) -> list[Job]:
-    videos = sorted((root / "training" / "videos").glob("*.avi"))
+    video_dir = root / "training" / "videos"
+    videos = video_files(video_dir) if video_dir.is_dir() else []
     tests = _video_folders(root / "testing" / "frames")
-    if not videos or not tests:
-        raise missing("shanghaitech", root)
+    masks = root / "testing" / "test_frame_mask"
+    if not videos or not tests or not masks.is_dir():
+        raise missing("shanghaitech", root, {"training/videos/": bool(videos), "testing/frames/": bool(tests),
+                                             "testing/test_frame_mask/": masks.is_dir()})
+    stems = [v.stem for v in videos]
+    twice = sorted({stem for stem in stems if stems.count(stem) > 1})
+    if twice:
+        raise InputError(f"{video_dir}: more than one video named {twice[0]} (different suffixes); keep one")
     jobs = [Job("train", v.stem, v, "video") for v in videos]
     for folder in tests:
         mask = root / "testing" / "test_frame_mask" / f"{folder.name}.npy"
@@ -78,7 +112,8 @@ def mnad_layout_jobs(root: Path, name: str) -> list[Job]:
     train, test = _video_folders(root / "training" / "frames"), _video_folders(root / "testing" / "frames")
     label_file = root / f"frame_labels_{name}.npy"
     if not train or not test or not label_file.exists():
-        raise missing(name, root)
+        raise missing(name, root, {"training/frames/": bool(train), "testing/frames/": bool(test),
+                                   label_file.name: label_file.exists()})
     labels = load_labels(label_file)
     counts = [len(frame_files(folder)) for folder in test]
     if sum(counts) != len(labels):
@@ -98,7 +133,7 @@ def ucsd_jobs(root: Path) -> list[Job]:
     train = [f for f in _video_folders(base / "Train") if not f.name.endswith("_gt")]
     test = [f for f in _video_folders(base / "Test") if not f.name.endswith("_gt")]
     if not train or not test:
-        raise missing("ped2", root)
+        raise missing("ped2", root, {f"{base.name}/Train/": bool(train), f"{base.name}/Test/": bool(test)})
     jobs = [Job("train", f.name, f, "folder") for f in train]
     for folder in test:
         gt = folder.parent / f"{folder.name}_gt"
@@ -119,10 +154,10 @@ def dataset_jobs(name: str, root: Path) -> list[Job]:
     return mnad_layout_jobs(root, name)
 
 
-def run_job(job: Job, partial: Path, size: int | None) -> dict:
+def run_job(job: Job, partial: Path, size: int | None, settings: dict | None = None) -> dict:
     """Read, check and write one video (runs in a worker process)."""
     cv2.setNumThreads(1)  # one video per process: no nested threading
-    frames = read_video(job.source, size) if job.kind == "video" else read_frame_folder(job.source, size)
+    frames, facts = read_video(job.source, size) if job.kind == "video" else (read_frame_folder(job.source, size), {})
     if job.mask_folder is not None:
         labels = read_mask_labels(job.mask_folder, len(frames))
     elif job.labels is not None:
@@ -132,17 +167,32 @@ def run_job(job: Job, partial: Path, size: int | None) -> dict:
     else:
         labels = np.zeros(len(frames), dtype=int)
     types = ["abnormal" if v else NORMAL for v in labels]
-    return write_video(partial, VideoRecord(job.split, job.video, frames, labels, types), job.fingerprint())
+    return write_video(partial, VideoRecord(job.split, job.video, frames, labels, types), job.fingerprint(), settings,
+                       facts)
 
 
 def _run_job_star(args):
     return run_job(*args)
 
 
+def _ignore_interrupt() -> None:
+    """Workers leave Ctrl-C to the parent, which stops the pool and says how to resume."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def prepare_real(name: str, raw_root: Path, out_root: Path, size: int | None, workers: int) -> None:
-    """Prepare one benchmark; `out_root` appears only once every video is written."""
+    """Prepare one benchmark; `out_root` appears only once every video is written. A video
+    is re-extracted unless its source, labels, `size` and the reading code are all as when
+    it was written."""
+    reject_links(Path(raw_root))
     jobs = dataset_jobs(name, raw_root)
-    writer = DatasetWriter(out_root, name, resume=True)
+    sources = {split: {"videos": sum(j.split == split for j in jobs),
+                       "kinds": sorted({j.source.suffix.lower() if j.kind == "video" else "frame folder"
+                                        for j in jobs if j.split == split})} for split in ("train", "test")}
+    print(f"{name}: {sources['train']['videos']} training videos ({', '.join(sources['train']['kinds'])}), "
+          f"{sources['test']['videos']} test videos ({', '.join(sources['test']['kinds'])})")
+    settings = {"size": size, "reader": reader_version()}
+    writer = DatasetWriter(out_root, name, resume=True, settings=settings, sources=sources)
     todo = []
     for job in jobs:
         record = writer.finished(job.split, job.video, job.fingerprint())
@@ -152,11 +202,11 @@ def prepare_real(name: str, raw_root: Path, out_root: Path, size: int | None, wo
             todo.append(job)
     if len(todo) < len(jobs):
         print(f"{name}: resuming, {len(jobs) - len(todo)} of {len(jobs)} videos already prepared and verified")
-    tasks = [(job, writer.partial, size) for job in todo]
+    tasks = [(job, writer.partial, size, settings) for job in todo]
     progress = tqdm(total=len(tasks), desc=f"prepare {name}", unit="video")
     if workers > 1 and len(tasks) > 1:
         # spawn, not fork: a forked child inherits OpenCV's thread pool state and can deadlock
-        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        with multiprocessing.get_context("spawn").Pool(workers, initializer=_ignore_interrupt) as pool:
             for record in pool.imap_unordered(_run_job_star, tasks):
                 writer.register(record)
                 progress.update()

@@ -17,10 +17,20 @@ PARAMS_FILE = Path("params.yaml")
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> dict:
+    """params.yaml, checked against its schema (pipeline.params.schema) before any stage reads it."""
+    from pipeline.params.schema import check
+
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path} not found: run stages from the repository root.")
-    return yaml.safe_load(path.read_text())
+    try:
+        params = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise InputError(f"{path} is not valid YAML: {str(err).splitlines()[0]}") from err
+    problem = check(params) if isinstance(params, dict) else "the file must hold a mapping of keys"
+    if problem:
+        raise InputError(f"{path}: {problem}")
+    return params
 
 
 def seeds(params: dict) -> list[int]:
