@@ -14,7 +14,7 @@ from _common import arguments, run
 from pipeline import plots
 from pipeline.artifacts import EXAMPLES, INFERENCE, MEMORY_SUMMARY, seed_dirs
 from pipeline.evaluation.metrics import memory_usage_stats
-from pipeline.io import read_json, write_json
+from pipeline.io import read_json, write_csv, write_json
 from pipeline.params import load_params
 
 
@@ -32,9 +32,9 @@ def main():
     out, name = Path(args.out_dir), f"{args.dataset} / {args.model}"
     out.mkdir(parents=True, exist_ok=True)
     scores = pd.read_csv(Path(args.score_dir) / "scores.csv", dtype={"video": str})
+    scores = scores[scores.seed == scores.seed.iloc[0]]  # figures show the first training seed
     plots.roc_plot(scores, name, out / "roc.png")
     plots.score_timelines(scores, f"{name}: abnormality score", out / "timelines.png")
-    # Figures show the first training seed; the AUC table averages all seeds.
     train_dir, infer_dir = seed_dirs(args.train_dir)[0], seed_dirs(args.infer_dir)[0]
     plots.loss_curves(pd.read_csv(train_dir / "history.csv"), f"{name}: training losses", out / "loss.png")
     summary = {"checkpoint_epoch": read_json(infer_dir / INFERENCE)["checkpoint_epoch"]}
@@ -50,8 +50,19 @@ def main():
         pick = rng.choice(len(memory["queries"]), size=min(cfg["tsne_points"], len(memory["queries"])), replace=False)
         plots.memory_tsne(memory["queries"][pick], memory["nearest"][pick], memory["items_final"], cfg["perplexity"],
                           cfg["random_state"], f"{name}: queries and items (t-SNE)", out / "tsne.png")
+    usage = [_usage_rows(d) for d in seed_dirs(args.infer_dir) if (d / MEMORY_SUMMARY).exists()]
+    if usage:  # every seed's usage per test video: the report's intervals for usage claims
+        write_csv(out / "memory_usage.csv", pd.concat(usage, ignore_index=True))
     write_json(out / "summary.json", summary)
     return out
+
+
+def _usage_rows(infer_seed_dir: Path) -> pd.DataFrame:
+    memory = np.load(infer_seed_dir / MEMORY_SUMMARY)
+    videos, counts = memory["usage_videos"], memory["usage_by_video"]
+    video, item = np.nonzero(counts)
+    return pd.DataFrame({"seed": int(infer_seed_dir.name.split("_")[1]), "video": videos[video], "item": item,
+                         "count": counts[video, item], "items": counts.shape[1]})
 
 
 if __name__ == "__main__":

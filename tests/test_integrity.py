@@ -201,8 +201,9 @@ def test_ctrl_c_during_prepare_prints_one_line_saying_the_rerun_resumes(tmp_path
     process = subprocess.Popen([sys.executable, str(ROOT / "stages" / "prepare.py"), "shanghaitech", str(raw),
                                 str(tmp_path / "out")], cwd=tmp_path / "repo", stderr=subprocess.PIPE, text=True)
     seen = ""
-    while "prepare shanghaitech" not in seen:  # the extraction has started
+    while "%|" not in seen:  # the progress bar is up: the workers are starting
         seen += process.stderr.read(1)
+    time.sleep(1)  # and extracting
     process.send_signal(signal.SIGINT)
     _, rest = process.communicate(timeout=60)
     stderr = seen + rest

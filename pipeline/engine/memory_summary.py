@@ -34,10 +34,16 @@ class MemoryRecorder:
     def write(self, path: Path, items_trained: torch.Tensor, items_final: torch.Tensor, samples: int, seed: int) -> None:
         items_final = items_final.detach().cpu()
         usage = np.bincount(torch.cat(self.nearest).numpy(), minlength=len(items_final))
+        videos = list(dict.fromkeys(video for video, _, _ in self.frames))
+        by_video = np.zeros((len(videos), len(items_final)), dtype=np.int64)  # for intervals over test videos
+        row = {video: i for i, video in enumerate(videos)}
+        for (video, _, _), nearest in zip(self.frames, self.nearest):
+            by_video[row[video]] += np.bincount(nearest.numpy(), minlength=len(items_final))
         sampled = torch.cat(self.queries).numpy()
         pick = np.sort(np.random.default_rng(seed).choice(len(sampled), size=min(samples, len(sampled)), replace=False))
         frame_of = pick // self.queries[0].shape[0]
         write_npz(path, items_trained=items_trained.detach().cpu().numpy(), items_final=items_final.numpy(), usage=usage,
+                  usage_videos=np.array(videos), usage_by_video=by_video,
                   queries=sampled[pick, :-1], nearest=sampled[pick, -1].astype(int),
                   query_label=np.array([self.frames[i][2] for i in frame_of]),
                   query_video=np.array([self.frames[i][0] for i in frame_of]),

@@ -14,7 +14,8 @@ from pipeline.evaluation.metrics import anomaly_kinds, bootstrap_auc_interval, f
 from pipeline.evaluation.scores import LOW_IS_ABNORMAL, weighted_score
 from pipeline.evaluation.plan import ScorePlan
 
-SCORE_COLUMNS = ["video", "frame", "label", "anomaly_type", "score"]
+SCORE_COLUMNS = ["seed", "video", "frame", "label", "anomaly_type", "score"]
+ABLATION_PREFIX = "score:"  # scores.csv column of each inference-time ablation's score
 LAMBDA_GRID = np.round(np.linspace(0.0, 1.0, 21), 2)
 
 
@@ -76,7 +77,9 @@ def weight_sweep(frames_per_seed: list[pd.DataFrame], pair: tuple[str, str], nor
 
 def evaluate(infer_dir: str | Path, plan: ScorePlan, bootstrap: int = 500, bootstrap_seed: int = 0
              ) -> tuple[pd.DataFrame, dict]:
-    """Returns the first seed's per-frame scores and the metrics."""
+    """Returns the per-frame scores of every seed (the configured score, and one
+    `score:<label>` column per ablation, which the report's paired comparisons resample)
+    and the metrics."""
     folders = seed_dirs(infer_dir)
     frames = [_read(d / FRAMES) for d in folders]
     scored = [f.assign(score=weighted_score(f, plan.terms, plan.normalisation)) for f in frames]
@@ -94,10 +97,18 @@ def evaluate(infer_dir: str | Path, plan: ScorePlan, bootstrap: int = 500, boots
         metrics["updated_fraction"] = float(np.mean([f.updated.mean() for f in frames]))
     if plan.sweep is not None:
         metrics["lambda_sweep"] = weight_sweep(frames, plan.sweep, plan.normalisation)
+    table = pd.concat([f[SCORE_COLUMNS[1:]].assign(seed=metrics["seeds"][i]) for i, f in enumerate(scored)],
+                      ignore_index=True)[SCORE_COLUMNS]
     for ablation in plan.ablations:
         others = frames if ablation.frames_file == FRAMES else [_read(d / ablation.frames_file) for d in folders]
-        metrics["ablations"][ablation.label] = {
-            **_mean_metrics([frame_aucs(o.assign(score=weighted_score(o, ablation.terms, plan.normalisation)))
-                             for o in others]),
-            "lambda": ablation.lam, "score": describe_terms(ablation.terms)}
-    return scored[0][SCORE_COLUMNS], metrics
+        ablated = [o.assign(score=weighted_score(o, ablation.terms, plan.normalisation)) for o in others]
+        metrics["ablations"][ablation.label] = {**_mean_metrics([frame_aucs(o) for o in ablated]),
+                                                "lambda": ablation.lam, "score": describe_terms(ablation.terms)}
+        if "updated" in others[0]:
+            metrics["ablations"][ablation.label]["updated_fraction"] = float(np.mean([o.updated.mean() for o in others]))
+        keys = ["video", "frame"]
+        for i, o in enumerate(ablated):  # the same frames as the configured score: paired by (seed, video, frame)
+            if not o[keys].equals(scored[i][keys]):
+                raise ValueError(f"{folders[i] / ablation.frames_file}: other frames than {FRAMES}; re-run inference")
+        table[ABLATION_PREFIX + ablation.label] = np.concatenate([o.score.to_numpy() for o in ablated])
+    return table, metrics

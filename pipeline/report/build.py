@@ -9,8 +9,10 @@ import pandas as pd
 from pipeline.io import atomic_path, read_json, write_csv, write_json
 from pipeline.report import provenance
 from pipeline.report.browser import screenshot
-from pipeline.report.claims import ClaimSettings, all_claims
-from pipeline.report.collect import collect_figure_summaries, collect_results, compare_with_reference, lambda_sweeps
+from pipeline.report.claims import all_claims
+from pipeline.report.collect import (REFERENCE_FILE, Evidence, collect_figure_summaries, collect_results,
+                                     compare_with_reference, lambda_sweeps)
+from pipeline.report.verdicts import ClaimSettings
 from pipeline.report.render import _cell, render, results_table
 
 
@@ -22,7 +24,8 @@ def build_report(score_root: Path, figure_root: Path, out_dir: Path, settings: C
     memory = {key: s["memory"] for key, s in summaries.items() if "memory" in s}
     comparison = compare_with_reference(results, settings)
     toy = read_json(toy_root / "daad" / "pattern.json") if toy_root and (toy_root / "daad" / "pattern.json").exists() else None
-    verdicts = all_claims(results, memory, settings, toy)
+    reference = pd.read_csv(REFERENCE_FILE, dtype={"model": str})
+    verdicts = all_claims(results, memory, Evidence(score_root, figure_root), reference, settings, toy)
     sweeps = lambda_sweeps(score_root)
     out_dir.mkdir(parents=True, exist_ok=True)
     table = results_table(results)

@@ -3,12 +3,15 @@ inference-time ablation), the figure stages' summaries, and the comparison with 
 papers' reported numbers (reference_numbers.csv)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
 
+from pipeline.evaluation.evaluate import ABLATION_PREFIX
+from pipeline.evaluation.paired import Usage, usage_from_rows
 from pipeline.io import read_json
-from pipeline.report.claims import ClaimSettings, reproduction_verdicts
+from pipeline.report.verdicts import ClaimSettings, reproduction_verdicts
 
 REFERENCE_FILE = Path(__file__).with_name("reference_numbers.csv")
 
@@ -20,7 +23,8 @@ def _metrics_row(m: dict, model: str, aucs: dict, interval: dict | None) -> dict
            "checkpoint_epoch": m["checkpoint_epoch"], "auc_micro": aucs["auc_micro"],
            "auc_micro_lo": None, "auc_micro_hi": None,
            "auc_micro_std": aucs.get("auc_micro_std"), "auc_macro": aucs["auc_macro"],
-           "updated_fraction": aucs.get("updated_fraction"), "protocol": m.get("protocol", "")}
+           "updated_fraction": aucs.get("updated_fraction"), "protocol": m.get("protocol", ""),
+           "per_category": m.get("per_category", False)}
     interval = interval or {}
     if interval.get("auc_micro"):
         row["auc_micro_lo"], row["auc_micro_hi"] = interval["auc_micro"]
@@ -53,7 +57,7 @@ def compare_with_reference(results: pd.DataFrame, settings: ClaimSettings) -> pd
     per-category AUROCs, compared with our macro AUC (one 'video' per category)."""
     reference = pd.read_csv(REFERENCE_FILE, dtype={"model": str}).rename(columns={"value": "reported"})
     ours = results[["dataset", "model", "auc_micro", "auc_micro_lo", "auc_micro_hi", "auc_macro", "lambda",
-                    "checkpoint_epoch"]]
+                    "checkpoint_epoch", "seeds"]]
     ours = ours.rename(columns={"auc_micro": "ours", "auc_micro_lo": "ours_lo", "auc_micro_hi": "ours_hi"})
     merged = reference.merge(ours, on=["dataset", "model"], how="left")
     per_category = merged.metric == "auc_mean_category"
@@ -75,3 +79,34 @@ def lambda_sweeps(score_root: Path) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------------- HTML
+
+
+class Evidence:
+    """What verdicts rest on besides the results table, read on demand: every seed's
+    per-frame scores (scores.csv, ablations as extra columns) and every seed's memory usage
+    per test video (memory_usage.csv)."""
+
+    def __init__(self, score_root: Path, figure_root: Path):
+        self.score_root, self.figure_root = Path(score_root), Path(figure_root)
+        self._scores: dict[tuple[str, str], pd.DataFrame | None] = {}
+
+    def _table(self, dataset: str, model: str) -> pd.DataFrame | None:
+        if (dataset, model) not in self._scores:
+            path = self.score_root / dataset / model / "scores.csv"
+            self._scores[dataset, model] = (pd.read_csv(path, dtype={"video": str, "anomaly_type": str})
+                                            if path.exists() else None)
+        return self._scores[dataset, model]
+
+    def scores(self, dataset: str, name: str) -> pd.DataFrame | None:
+        """Frames (seed, video, label, anomaly_type, score) of a results row: a model, or one
+        of its inference-time ablations, named "<model> (<ablation>)"."""
+        match = re.fullmatch(r"(\S+) \((.+)\)", name)
+        model, column = (match.group(1), ABLATION_PREFIX + match.group(2)) if match else (name, "score")
+        table = self._table(dataset, model)
+        if table is None or column not in table:
+            return None
+        return table[["seed", "video", "frame", "label", "anomaly_type"]].assign(score=table[column])
+
+    def usage(self, dataset: str, model: str) -> Usage | None:
+        path = self.figure_root / dataset / model / "memory_usage.csv"
+        return usage_from_rows(pd.read_csv(path, dtype={"video": str})) if path.exists() else None

@@ -16,7 +16,7 @@ import pandas as pd
 from pipeline import plots
 from pipeline.report import provenance
 from pipeline.report.browser import SELF_CHECK_SCRIPT
-from pipeline.report.claims import ClaimSettings, Verdict, fmt
+from pipeline.report.verdicts import OUTCOMES, ClaimSettings, Verdict, fmt
 from pipeline.report.implementations import IMPLEMENTATION_NOTES
 
 FIGURE_CAPTIONS = {
@@ -167,7 +167,8 @@ table{border-collapse:collapse;font-size:.8em;margin:.5em 0}td,th{border:1px sol
 th{background:#f3f3f3}td:first-child,td:nth-child(2),td:last-child{text-align:left}
 .claim{margin:.6em 0;padding:.5em .8em;background:#fafafa;border-left:4px solid #bbb}
 .verdict{font-weight:bold;padding:.1em .4em;border-radius:3px;color:#fff}
-.supported{background:#2e7d32}.not-supported{background:#c62828}.not-tested-yet{background:#757575}
+.supported{background:#2e7d32}.not-supported,.contradicted{background:#c62828}.inconclusive{background:#ef6c00}
+.not-testable-here{background:#5c6bc0}.not-tested-yet{background:#757575}
 figure{display:inline-block;vertical-align:top;margin:.5em;max-width:31%}figure img{max-width:100%}
 figcaption{font-size:.78em;color:#555}small{color:#555}nav a{margin-right:1em}
 """
@@ -184,17 +185,34 @@ def _toy_section(toy_root: Path | None) -> str:
     return _figure(_img(folder / "toy.png"), caption).replace("max-width:31%", "") + _table(errors)
 
 
+METHOD_NOTE = """<details><summary>How verdicts are made</summary><p>A claim that A improves on B is judged on
+the paired difference of their AUCs: each bootstrap draw resamples the test videos, and both models are scored on the
+same draw, so what they share (hard videos, easy videos) cancels out of the difference; with several training seeds
+each model's seeds are resampled too, so disagreement between training runs widens the interval. The difference's 95%
+interval above 0 supports the claim, below 0 contradicts it, and containing 0 leaves it inconclusive. A comparison
+that cannot exercise the claim is not testable here: neither model beats chance, or an ablation changed nothing (the
+two scores are identical, e.g. no test frame updated the memory). Where the paper reports both numbers, a second
+line says whether the paper's own difference lies inside our interval (effect size reproduced), apart from the
+direction.</p><p>Videos, not frames, are resampled because frames of one video are not independent: a score drifts
+with the scene and an anomaly spans many consecutive frames, so resampling frames would make intervals far too
+narrow. A reported number is reproduced when it lies within our interval for that model widened by the tolerance
+shown.</p></details>"""
+
+
 def render(results, comparison, verdicts, sweeps, figure_root: Path, summaries: dict, provenance_settings: dict,
            settings: ClaimSettings, toy_root: Path | None = None) -> str:
     tested = comparison[comparison.verdict != "not tested yet"]
     untested = comparison[comparison.verdict == "not tested yet"]
     datasets = sorted(results.dataset.unique())
     counts = pd.Series([v.verdict for v in verdicts]).value_counts().to_dict()
+    seeds = sorted(set(results.seeds))
     sections = [
         ("summary", "Summary: claims and verdicts",
-         f"<p>{counts.get('supported', 0)} supported, {counts.get('not supported', 0)} not supported, "
-         f"{counts.get('not tested yet', 0)} not tested yet. Tolerance: {settings.tolerance:.2f} AUC points. Intervals: "
-         "95% bootstrap over test videos, averaged over training seeds.</p>" + "".join(map(_verdict_html, verdicts))),
+         "<p>" + ", ".join(f"{counts[o]} {o}" for o in OUTCOMES if counts.get(o)) + ". "
+         f"Every verdict rests on {settings.resamples} bootstrap draws of test videos"
+         + (f" and of {', '.join(map(str, seeds))} training seeds per model" if seeds != [1] else
+            " of one training seed per model: its intervals cover test-set variation only, not training variation "
+            "(set `seeds: [0, 1, 2]` for both)") + ".</p>" + METHOD_NOTE + "".join(map(_verdict_html, verdicts))),
         ("results", "Results: frame-level AUC per dataset and variant",
          "<p>AUC micro: all scored frames of all test videos pooled into one ROC (the official MNAD evaluation); macro: "
          "mean of per-video AUCs; per anomaly type: pooled over the videos holding that type. Protocol: which frames "

@@ -1,0 +1,139 @@
+"""The rules that turn evidence into a verdict (method note in the report and the README).
+
+A comparative claim "A improves on B" is judged on the paired difference AUC(A) - AUC(B):
+both models are scored on one bootstrap draw of test videos per resample (and of seeds,
+with several), and the 95% percentile interval of the difference decides:
+    supported      the interval lies above 0
+    contradicted   it lies below 0
+    inconclusive   it contains 0
+    not testable   the evidence cannot exercise the claim: neither model beats chance (its
+                   AUC interval does not lie above 0.5), or the two scores are identical on
+                   every frame (an ablation that changed nothing, e.g. no test frame updated
+                   the memory)
+    not tested yet the dataset or one of the models is not in this run (the reason says which)
+Where the paper reports both numbers, a second line says whether the paper's own
+difference lies inside our interval ("effect size reproduced"), apart from the direction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from pipeline.evaluation.metrics import type_subset
+from pipeline.evaluation.paired import Difference, auc_interval, paired_difference, runs_from_frames
+
+if TYPE_CHECKING:
+    from pipeline.report.collect import Evidence
+
+SUPPORTED, CONTRADICTED, INCONCLUSIVE = "supported", "contradicted", "inconclusive"
+NOT_SUPPORTED = "not supported"         # claims judged by a fixed rule, not by an interval
+NOT_TESTABLE, NOT_TESTED = "not testable here", "not tested yet"
+OUTCOMES = (SUPPORTED, CONTRADICTED, INCONCLUSIVE, NOT_SUPPORTED, NOT_TESTABLE, NOT_TESTED)
+
+
+@dataclass(frozen=True)
+class ClaimSettings:
+    tolerance: float = 0.03           # AUC points within which a reported number is reproduced
+    detect_auc: float = 0.80          # synthetic claim: "detects" = temporal AUC interval above this
+    clear_margin: float = 0.15        # synthetic claim: "does not" = this far below prediction
+    resamples: int = 1000             # bootstrap draws behind every interval of a verdict
+
+
+@dataclass
+class Verdict:
+    paper: str
+    claim: str
+    verdict: str
+    rule: str
+    evidence: list[str] = field(default_factory=list)
+    per_dataset: dict[str, str] = field(default_factory=dict)   # dataset -> its verdict (the verdict matrix)
+
+
+def fmt(value) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:.3f}"
+
+
+def _signed(value) -> str:
+    return "n/a" if value is None else f"{value:+.3f}"
+
+
+def combine(outcomes: list[str]) -> str:
+    """Several pairs or datasets -> one verdict: any contradiction contradicts, all testable
+    ones supported supports, otherwise inconclusive; nothing testable is not testable."""
+    testable = [o for o in outcomes if o not in (NOT_TESTABLE, NOT_TESTED)]
+    if not testable:
+        return NOT_TESTABLE if NOT_TESTABLE in outcomes else NOT_TESTED
+    if CONTRADICTED in testable:
+        return CONTRADICTED
+    return SUPPORTED if all(o == SUPPORTED for o in testable) else INCONCLUSIVE
+
+
+def direction(d: Difference, margin: float = 0.0) -> str:
+    if d.lo is None:
+        return INCONCLUSIVE
+    return SUPPORTED if d.lo > margin else CONTRADICTED if d.hi < margin else INCONCLUSIVE
+
+
+@dataclass
+class Comparison:
+    outcome: str
+    line: str
+    difference: Difference | None = None
+    bounds: tuple = ((None, None), (None, None))   # each model's own AUC interval
+
+
+def compare(evidence: Evidence, dataset: str, a: str, b: str, s: ClaimSettings, kind: str | None = None,
+            macro: bool = False, updated: dict | None = None) -> Comparison | None:
+    """A versus B on one dataset (frames of anomaly `kind` only, if given); None when either
+    was not run. `updated`: share of test frames that updated the memory, per model name."""
+    frames = [evidence.scores(dataset, name) for name in (a, b)]
+    if any(f is None for f in frames):
+        return None
+    if kind is not None:
+        frames = [type_subset(f, kind) for f in frames]
+    what = f"{dataset}{f' ({kind} anomalies)' if kind else ''}: {a} vs {b}"
+    merged = frames[0].merge(frames[1], on=["seed", "video", "frame"], suffixes=("_a", "_b"))
+    if len(merged) == len(frames[0]) == len(frames[1]) and np.array_equal(merged.score_a, merged.score_b):
+        why = ("no test frame updated the memory" if updated and not any(updated.get(n) for n in (a, b))
+               else "the two scores are identical on every frame")
+        return Comparison(NOT_TESTABLE, f"{what}: not testable, {why}: the ablation changed nothing")
+    runs = [runs_from_frames(f) for f in frames]
+    bounds = [auc_interval(r, s.resamples, macro=macro) for r in runs]
+    d = paired_difference(*runs, resamples=s.resamples, macro=macro)
+    aucs = (f"{a} {fmt(d.a)} [{fmt(bounds[0][0])}, {fmt(bounds[0][1])}], "
+            f"{b} {fmt(d.b)} [{fmt(bounds[1][0])}, {fmt(bounds[1][1])}]")
+    if not any(lo is not None and lo > 0.5 for lo, _ in bounds):
+        return Comparison(NOT_TESTABLE, f"{what}: not testable, neither model beats chance ({aucs})", d, tuple(bounds))
+    outcome = direction(d)
+    return Comparison(outcome, f"{what}: {aucs}; difference {_signed(d.estimate)} [{_signed(d.lo)}, {_signed(d.hi)}]"
+                               f" -> {outcome}", d, tuple(bounds))
+
+
+def effect_line(reference: pd.DataFrame, dataset: str, a: str, b: str, d: Difference) -> str | None:
+    """Whether the paper's own difference (its numbers for A and B) lies in our interval."""
+    reported = {m: reference[(reference.dataset == dataset) & (reference.model == m)].value for m in (a, b)}
+    if any(v.empty for v in reported.values()) or d.lo is None:
+        return None
+    paper = float(reported[a].iloc[0] - reported[b].iloc[0])
+    inside = d.lo <= paper <= d.hi
+    return (f"{dataset}: the paper's difference {a} - {b} is {paper:+.3f}; ours {_signed(d.estimate)} "
+            f"[{_signed(d.lo)}, {_signed(d.hi)}]: effect size {'reproduced' if inside else 'not reproduced'}")
+
+
+def reproduction_verdicts(comparison: pd.DataFrame, s: ClaimSettings) -> pd.DataFrame:
+    """Per reported number: reproduced if it lies within our interval widened by the tolerance
+    (or within the tolerance of our AUC when there is no interval). With one training seed
+    the interval covers test-set variation only, which the note says."""
+    out = comparison.copy()
+    out["delta"] = out.ours - out.reported
+    lo = out.ours_lo.fillna(out.ours)
+    hi = out.ours_hi.fillna(out.ours)
+    inside = (out.reported >= lo - s.tolerance) & (out.reported <= hi + s.tolerance)
+    out["verdict"] = np.where(out.ours.isna(), NOT_TESTED, np.where(inside, SUPPORTED, NOT_SUPPORTED))
+    one_seed = out.seeds.fillna(0) == 1
+    out["note"] = np.where(out.ours.isna(), out.note.fillna(""),
+                           np.where(one_seed, "interval over test videos of one training seed", ""))
+    return out
