@@ -37,7 +37,8 @@ def main():
     write_csv(out / "scores.csv", scores)
     metrics = {"dataset": args.dataset, "model": args.model, "task": facts["task"], "memory": facts["memory"],
                "family": args.family, "protocol": protocol(facts["scored_frames"], plan.normalisation, facts["per_category"]),
-               "per_category": facts["per_category"], "checkpoint_epoch": facts["checkpoint_epoch"], **metrics}
+               "per_category": facts["per_category"], "checkpoint_epoch": facts["checkpoint_epoch"],
+               "architecture": facts.get("architecture", ""), **metrics}
     write_json(out / "metrics.json", metrics)
     print(f"{args.dataset}/{args.model}: AUC micro {metrics['auc_micro']} macro {metrics['auc_macro']}")
     return out

@@ -12,7 +12,7 @@ from pipeline.data.index import PreparedDataset
 from pipeline.engine.loop import LoopConfig, fit
 from pipeline.families.clip_ae.config import ClipInferConfig, ClipTrainConfig
 from pipeline.families.clip_ae.infer import centre_frames, run
-from pipeline.families.clip_ae.model import MemAEConfig
+from pipeline.families.clip_ae.model import MemAE, MemAEConfig
 from pipeline.families.clip_ae.train import ClipRecipe
 from pipeline.families.clip_ae.pseudo_anomalies import PseudoAnomalies, PseudoAnomalyConfig
 
@@ -43,28 +43,32 @@ def test_pseudo_anomalous_inputs_keep_the_normal_target(long_dataset, kind):
     corrupt = PseudoAnomalies(PseudoAnomalyConfig(kind=kind, probability=1.0), 32, 32)
     data = GrayClipDataset(PreparedDataset(long_dataset), "train", 32, 16, corrupt, seed=0)
     plain = GrayClipDataset(PreparedDataset(long_dataset), "train", 32, 16)
+    video = torch.from_numpy(plain.frames[plain.videos[0]])
     for i in (0, 3):
         inputs, target, pseudo = data[i]
         assert pseudo and inputs.shape == target.shape == (1, 16, 32, 32)
-        assert torch.equal(target, plain[i][1]), "the target is the clip's normal frames"
+        if kind == "patch":
+            assert torch.equal(target, plain[i][1]), "the target is the clip's normal frames"
+        else:  # the normal clip from where the skipped one starts (the start moves when a stride does not fit)
+            start = next(t for t in range(len(video)) if torch.equal(video[t], inputs[0, 0]))
+            assert torch.equal(target[0], video[start:start + 16])
         assert not torch.equal(inputs, target)
-    # a function of (seed, epoch, index): the same sample twice, a new one next epoch (in
-    # 40-frame videos only stride 2 fits, so a skip-frame clip cannot change)
+    # a function of (seed, epoch, index): the same sample twice, a new one next epoch
     assert torch.equal(data[2][0], data[2][0])
     before = data[2][0]
     data.set_epoch(1)
-    assert torch.equal(before, data[2][0]) == (kind == "skip_frame")
+    assert not torch.equal(before, data[2][0])
 
 
-def test_no_pseudo_anomaly_at_probability_zero_or_in_too_short_videos(tiny_dataset):
+def test_no_pseudo_anomaly_at_probability_zero_and_short_videos_repeat_the_last_frame(tiny_dataset):
     corrupt = PseudoAnomalies(PseudoAnomalyConfig(kind="patch", probability=0.0), 32, 32)
     data = GrayClipDataset(PreparedDataset(tiny_dataset), "train", 32, 16, corrupt)
     inputs, target, pseudo = data[1]
     assert not pseudo and torch.equal(inputs, target)
-    # 24-frame videos cannot hold a skip-frame clip: the normal clip is used
+    # a 24-frame video holds no skip-frame clip: as the official loader, frames past the end repeat the last one
     corrupt = PseudoAnomalies(PseudoAnomalyConfig(kind="skip_frame", probability=1.0), 32, 32)
     inputs, target, pseudo = GrayClipDataset(PreparedDataset(tiny_dataset), "train", 32, 16, corrupt)[1]
-    assert not pseudo and torch.equal(inputs, target)
+    assert pseudo and torch.equal(inputs[0, -1], inputs[0, -2])
 
 
 def _fit(root, out, model_cfg, **kw):
@@ -100,3 +104,28 @@ def test_autoencoder_and_lntra_variants_have_no_memory_summary(long_dataset, tmp
     assert not (tmp_path / "infer" / MEMORY_SUMMARY).exists()
     frames = pd.read_csv(tmp_path / "infer" / FRAMES)
     assert {"psnr", "recon_error", "label", "anomaly_type"} <= set(frames.columns)
+
+
+def test_memae_clip_score_on_a_small_residual():
+    """MemAE's official score: mean over T, H, W of sqrt(sum over channels r^2): for grayscale
+    the mean |r|; its AE branch: the mean r^2."""
+    from pipeline.families.clip_ae.infer import clip_errors
+    residual = torch.tensor([0.5, -0.5, 1.0, 0.0, -2.0, 0.0, 0.0, 1.0]).reshape(1, 1, 2, 2, 2)
+    l2, mse = clip_errors(residual, torch.zeros_like(residual))
+    assert l2.item() == pytest.approx((0.5 + 0.5 + 1 + 2 + 1) / 8) and mse.item() == pytest.approx((0.25 * 2 + 1 + 4 + 1) / 8)
+    two_channels = torch.stack([torch.full((1, 1, 1), 3.0), torch.full((1, 1, 1), 4.0)])[None]  # (1, 2, 1, 1, 1)
+    assert clip_errors(two_channels, torch.zeros_like(two_channels))[0].item() == pytest.approx(5.0)
+
+
+def test_memae_official_initialisation():
+    """utils.weights_init: conv weights N(0, 0.02), BatchNorm weights N(1, 0.02) and biases 0;
+    the memory items keep uniform(+-1/sqrt(C)); LNTRA keeps PyTorch's defaults."""
+    torch.manual_seed(0)
+    model = MemAE(MemAEConfig(widths=(96, 128, 256, 256), num_items=200))
+    conv = torch.cat([m.weight.flatten() for m in model.modules() if "Conv" in type(m).__name__])
+    bn = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm3d)]
+    assert conv.std().item() == pytest.approx(0.02, rel=0.02) and abs(conv.mean().item()) < 1e-3
+    assert all(b.bias.abs().max() == 0 for b in bn) and torch.cat([b.weight for b in bn]).std().item() == pytest.approx(0.02, rel=0.1)
+    assert model.memory.items.abs().max() <= 1 / 16  # 1 / sqrt(256)
+    default = MemAE(MemAEConfig(widths=(96, 128, 256, 256), memory=False, init="pytorch"))
+    assert default.encoder[0].weight.std().item() > 0.1  # kaiming-uniform on 27 inputs: std ~0.11

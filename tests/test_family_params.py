@@ -46,7 +46,15 @@ def test_memae_variants_carry_the_paper_settings():
     assert nonspar == (0.0, 0.0)
     assert clip_model_config(p, "memae_noshrink").shrink_threshold == 0.0
     assert clip_train_config(p, "ped2", "memae_noentropy").entropy_weight == 0.0
-    assert score_terms(p, "memae") == {"recon_error": 1.0}
+    assert score_terms(p, "memae") == {"recon_l2": 1.0}       # official script_testing.py, MemAE branch
+    assert score_terms(p, "memae_ae") == {"recon_error": 1.0}  # its AE branch: the clip's MSE
+    assert clip_model_config(p, "memae").init == "official" and clip_model_config(p, "lntra_skip").init == "pytorch"
+    # the official training scripts: MemAE batch 10, 100 epochs; LNTRA batch 4, 60 epochs; both Adam 1e-4
+    _, memae, memae_loop = train_configs(p, "ped2", "memae", 0)
+    _, lntra, lntra_loop = train_configs(p, "ped2", "lntra_patch", 0)
+    assert (memae_loop.batch_size, memae_loop.epochs, memae.lr) == (10, 100, 1e-4)
+    assert (lntra_loop.batch_size, lntra_loop.epochs, lntra.lr) == (4, 60, 1e-4)
+    assert train_configs(PARAMS, "synthetic", "lntra_patch", 0)[2].batch_size == 8  # the CPU profile's own
 
 
 def test_lntra_pseudo_anomalies_and_dataset_specific_beta():
@@ -67,6 +75,10 @@ def test_daad_settings_per_dataset_and_profile():
     assert daad_train_config(p, "mvtec", "daad").lr == 1e-4 and daad_train_config(p, "mvtec", "daad_adv").lr == 2e-4
     assert daad_train_config(p, "mvtec", "daad").flips and not daad_train_config(p, "ped2", "daad").flips
     assert daad_train_configs(p, "mvtec", "daad", 0)[2].epochs == 1000
+    # video: the appendix's "MNAD setting" (batch 4); MVTec AD: batch 8 (sec. 4.1)
+    assert daad_train_configs(p, "ped2", "daad", 0)[2].batch_size == 4 and daad_train_configs(p, "mvtec", "daad", 0)[2].batch_size == 8
+    # the CPU profile's 64 px images keep the paper's block sizes: rates scaled by 64/256
+    assert daad_model_config(PARAMS, "synthetic", "daad").rates == (4, 4, 1)
     assert score_terms(p, "daad_adv") == {"recon_error": 0.9, "feature_error": 0.1}
     assert daad_model_config(p, "mvtec", "daad_r2").rates == (2, 2, 1)
     memae_star = daad_model_config(p, "mvtec", "daad_memae")

@@ -8,7 +8,7 @@ import torch
 from pipeline.families.clip_ae.memory import address, entropy_loss, hard_shrink_relu
 from pipeline.families.clip_ae.model import MemAE, MemAEConfig
 from pipeline.families.clip_ae.pseudo_anomalies import (apply_patch, intruder_images, sample_patch, skip_frame_indices,
-                                       smooth_square_mask)
+                                                       smooth_border_mask)
 
 
 def test_hard_shrinkage_eq7_and_l1_renormalisation():
@@ -59,24 +59,35 @@ def test_autoencoder_variant_has_no_memory_and_lntra_output_is_bounded():
     assert weights is None and recon.abs().max() <= 1
 
 
-def test_patch_geometry_and_movement_bounds():
+def test_patch_geometry_and_movement_as_the_official_code():
+    """Sides max(10, int(U(0, alpha) W)), an integer centre in [0, W), integer steps in
+    [-beta, beta] clipped to [0, W] (official create_pseudoanomaly_cifar_smoothborder)."""
     rng = np.random.default_rng(0)
-    for _ in range(50):
-        patch = sample_patch(16, 64, 80, rng, alpha=0.5, beta=10)
-        assert 10 <= patch.size[0] <= 40 and 10 <= patch.size[1] <= 32  # [10, alpha W] x [10, alpha H]
-        steps = np.abs(np.diff(patch.centres, axis=0))
-        assert np.all(steps <= 10 + 1e-9)  # eq. 6: |delta mu| <= beta per frame and axis
-        assert np.all((patch.centres >= 0) & (patch.centres <= [79, 63]))
+    steps_seen = set()
+    for _ in range(200):
+        patch = sample_patch(16, 64, 80, rng, alpha=0.5, beta=3)
+        assert 10 <= patch.size[0] <= 40 and 10 <= patch.size[1] <= 32
+        assert patch.centres.dtype.kind == "i" and 0 <= patch.centres[0, 0] < 80 and 0 <= patch.centres[0, 1] < 64
+        steps = np.diff(patch.centres, axis=0)
+        steps_seen |= set(np.unique(steps).tolist())
+        assert np.all((patch.centres >= 0) & (patch.centres <= [80, 64]))  # clipped to [0, W], W included
+    assert steps_seen == set(range(-3, 4)), "every integer step in [-beta, beta] occurs"
 
 
-def test_smooth_mask_and_blending():
-    mask = smooth_square_mask(40, 40, (20, 20), (20, 20), ramp=0.2)
-    assert mask[20, 20] == 1.0 and mask[0, 0] == 0.0 and 0 < mask[20, 29] < 1  # ramp at the edge
-    clip = np.zeros((3, 40, 40))
-    patch = sample_patch(3, 40, 40, np.random.default_rng(1), beta=0)
-    out = apply_patch(clip, np.ones((40, 40)), patch)
-    assert np.allclose(out[0], smooth_square_mask(40, 40, patch.centres[0], patch.size))
-    assert np.array_equal(clip, np.zeros((3, 40, 40))), "the normal clip (the target) is untouched"
+def test_smooth_border_mask_is_one_over_the_box_and_ramps_outside_it():
+    """SmoothMixS by the official formula: box [cx - w//2, cx + w//2] = [20, 60] for a 40 px box
+    centred at 40; outside it the mask falls to 0 over (40 // 2) * 0.1 = 2 px."""
+    mask = smooth_border_mask(80, 80, (40, 40), (40, 40))
+    assert mask[40, 40] == mask[20, 20] == mask[60, 60] == mask[40, 20] == 1.0   # the whole box, edges included
+    assert mask[40, 19] == pytest.approx(0.5) and mask[40, 61] == pytest.approx(0.5)  # (19 - 18) / 2, (62 - 61) / 2
+    assert mask[19, 19] == pytest.approx(0.25)                                       # product of the two ramps
+    assert mask[40, 18] == mask[40, 62] == mask[0, 0] == 0.0
+    assert mask.sum() == pytest.approx(41 * 41 + 4 * 41 * 0.5 + 4 * 0.25)           # no patch mass lost inside
+    clip = np.zeros((3, 80, 80))
+    patch = sample_patch(3, 80, 80, np.random.default_rng(1), beta=0)
+    out = apply_patch(clip, np.ones((80, 80)), patch)
+    assert np.allclose(out[0], smooth_border_mask(80, 80, patch.centres[0], patch.size))
+    assert np.array_equal(clip, np.zeros((3, 80, 80))), "the normal clip (the target) is untouched"
 
 
 def test_intruders_come_from_an_installed_package():
@@ -84,29 +95,22 @@ def test_intruders_come_from_an_installed_package():
     assert len(images) >= 2 and images[0].shape == (32, 48) and -1 <= images[0].min() < images[0].max() <= 1
 
 
-def test_skip_frame_indices_and_edges():
+def test_skip_frames_keep_the_drawn_stride_and_move_the_start():
+    """Official Reconstruction3DDataLoaderJump: the stride is kept; a start from which the
+    clip runs past the video is redrawn (up to 10 times); indices past the end repeat the
+    last frame. On a 64-frame video every stride 2..5 is used, about equally often."""
     rng = np.random.default_rng(0)
-    for _ in range(100):
-        skipped, normal = skip_frame_indices(100, 16, rng)
-        stride = skipped[1] - skipped[0]
-        assert stride in (2, 3, 4, 5) and np.all(np.diff(skipped) == stride)
-        assert skipped[0] == normal[0] and np.all(np.diff(normal) == 1) and skipped[-1] < 100
-    # 40 frames fit strides 2 (needs 31) only: a drawn 3, 4 or 5 falls back to 2
-    for _ in range(10):
-        skipped, _ = skip_frame_indices(40, 16, rng)
-        assert skipped[1] - skipped[0] == 2
-    assert skip_frame_indices(30, 16, rng) is None  # shorter than 1 + 15 * 2
-
-
-def test_skip_frame_keeps_the_clip_start_and_shrinks_the_stride_near_the_end():
-    rng = np.random.default_rng(1)
-    for _ in range(50):
-        skipped, normal = skip_frame_indices(100, 16, rng, start=10)
-        assert skipped[0] == normal[0] == 10 and skipped[-1] < 100
-    # from frame 60 of 100 only stride 2 fits (60 + 30 = 90 < 100; stride 3 needs 105)
-    for _ in range(10):
-        skipped, _ = skip_frame_indices(100, 16, rng, start=60)
-        assert skipped[0] == 60 and skipped[1] - skipped[0] == 2
-    # from frame 80 nothing fits: a start is drawn where one does
-    skipped, normal = skip_frame_indices(100, 16, rng, start=80)
-    assert skipped[0] == normal[0] and skipped[-1] < 100
+    strides = []
+    for start in list(range(0, 49)) * 8:
+        skipped, normal, stride = skip_frame_indices(64, 16, rng, start=start)
+        strides.append(stride)
+        first = int(normal[0])
+        assert np.array_equal(skipped, np.minimum(first + stride * np.arange(16), 63))
+        assert np.array_equal(normal, np.minimum(first + np.arange(16), 63))
+        if start + 15 * stride <= 64:
+            assert first == start, "a clip that fits keeps its start"
+    counts = np.bincount(strides, minlength=6)[2:]
+    assert len(counts) == 4 and counts.min() > 0.2 * len(strides)
+    # stride 5 needs 76 frames: no start fits, so after the redraws the clip repeats frame 63
+    skipped, _, _ = next(s for s in (skip_frame_indices(64, 16, rng, start=0) for _ in range(200)) if s[2] == 5)
+    assert skipped[-1] == 63 and list(skipped).count(63) >= 2

@@ -84,18 +84,22 @@ def test_regular_score_eq7_8():
     prediction = t([[[[0.0, 1.0]]]])  # 0.5, 1 in [0, 1]: squared errors 0.25 and 1
     w1, w2 = 1 - E**-0.25, 1 - E**-1
     assert float(mem.regular_score(prediction, target)[0]) == pytest.approx((w1 * 0.25 + w2 * 1) / (w1 + w2))
-    assert float(mem.regular_score(target, target)[0]) == 0.0
+    assert torch.isnan(mem.regular_score(target, target)[0])  # 0 / 0, as the official point_score
 
 
-def test_uniform_assignment_target_splits_each_image_evenly():
+def test_supervision_targets_interleaved_as_the_reports_code_or_contiguous():
+    """MNADrc's `ideal[i, i % 10] = 1`: query i of an image goes to item i mod M."""
     target = mem.uniform_assignment_target(queries_per_image=4, batch_size=2, num_items=2)
-    assert target.tolist() == [[1, 0], [1, 0], [0, 1], [0, 1]] * 2
+    assert target.tolist() == [[1, 0], [0, 1], [1, 0], [0, 1]] * 2
+    assert mem.uniform_assignment_target(1024, 1, 10).argmax(1)[:12].tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]
+    contiguous = mem.uniform_assignment_target(4, 2, 2, kind="contiguous")
+    assert contiguous.tolist() == [[1, 0], [1, 0], [0, 1], [0, 1]] * 2
     assert mem.uniform_assignment_target(10, 1, 10).sum(0).tolist() == [1.0] * 10
     flat = mem.uniform_assignment_target(4, 3, 5, kind="flat")
     assert flat.shape == (12, 5) and torch.allclose(flat, torch.full((12, 5), 0.2))
 
 
-@pytest.mark.parametrize("kind", ["assignment", "flat"])
+@pytest.mark.parametrize("kind", ["interleaved", "contiguous", "flat"])
 def test_supervision_loss_is_the_same_for_batch_1_and_4(kind):
     torch.manual_seed(0)
     items = mem.init_items(5, 8).double()
@@ -108,10 +112,13 @@ def test_supervision_loss_is_the_same_for_batch_1_and_4(kind):
 def test_supervision_loss_value_by_hand():
     # queries equal to the items: w rows are softmax([1, 0]) and softmax([0, 1])
     items = t([[1, 0], [0, 1]])
-    queries = t([[1, 0], [1, 0], [0, 1], [0, 1]])  # target assigns rows 0, 1 -> item 0; 2, 3 -> item 1
+    queries = t([[1, 0], [0, 1], [1, 0], [0, 1]])  # the interleaved target: rows 0, 2 -> item 0; 1, 3 -> item 1
     a = E / (E + 1)
     expected = ((a - 1) ** 2 + (1 - a) ** 2) / 2  # every row is off by (1 - a) in both entries
     assert float(mem.supervision_loss(queries, items, 1)) == pytest.approx(expected)
+    # the same queries against the contiguous target: rows 1 and 2 now point at the other item
+    swapped = (2 * ((a - 1) ** 2 + (1 - a) ** 2) / 2 + 2 * ((a - 0) ** 2 + (1 - a - 1) ** 2) / 2) / 4
+    assert float(mem.supervision_loss(queries, items, 1, "contiguous")) == pytest.approx(swapped)
 
 
 def test_init_items_are_unit_vectors():

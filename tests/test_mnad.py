@@ -56,3 +56,43 @@ def test_reconstruction_output_does_not_see_the_input_through_skips():
 def test_memory_model_requires_items():
     with pytest.raises(ValueError, match="needs the memory items"):
         MNAD(MNADConfig(width=8, image_size=32))(torch.randn(1, 12, 32, 32))
+
+
+@pytest.mark.parametrize("memory, decoder, parameters", [
+    (True, "official", 17_195_267),   # cvlab-yonsei/MNAD model/Reconstruction.py (MNAD Table 1)
+    (False, "official", 14_835_971),
+    (True, "report", 14_871_491),     # MNADrc model/reconstruction_model.py (the report's recon numbers)
+    (False, "report", 12_512_195),    # MNADrc model/reconstruction_wo_memory.py
+])
+def test_reconstruction_parameter_counts_of_both_codes(memory, decoder, parameters):
+    """Counted layer by layer from the two codes' constructors (the official encoder's unused
+    BatchNorm left out)."""
+    assert _count(MNAD(MNADConfig(task="reconstruction", memory=memory, decoder=decoder))) == parameters
+
+
+def test_without_memory_the_decoder_gets_the_raw_encoder_output():
+    """The report's models without memory skip the L2 normalisation (MNADrc
+    Prediction_wo_memory.py: `self.decoder(fea, ...)`); with memory the queries are unit vectors."""
+    x = torch.randn(2, 12, 32, 32)
+    plain = MNAD(MNADConfig(task="prediction", memory=False, width=8, image_size=32)).eval()
+    seen = {}
+    plain.decoder.conv.register_forward_hook(lambda m, inp, out: seen.update(decoder_in=inp[0]))
+    with torch.no_grad():
+        feature, _ = plain.encoder(x)
+        plain(x)
+    assert torch.equal(seen["decoder_in"], feature) and not torch.allclose(feature.norm(dim=1), torch.ones(2, 4, 4))
+    with_memory = MNAD(MNADConfig(task="prediction", memory=True, width=8, image_size=32)).eval()
+    query, _ = with_memory.encode(x)
+    assert torch.allclose(query.norm(dim=1), torch.ones(2, 4, 4), atol=1e-5)
+    assert MNADConfig(memory=False, normalise_query=True).normalise_query  # the switch back to normalised queries
+
+
+def test_psnr_in_double_precision_and_a_perfect_frame():
+    from pipeline.engine.frames import psnr
+    target = torch.zeros(2, 3, 4, 4)
+    prediction = target.clone()
+    prediction[0] += 0.2                     # [0, 1] error 0.1 everywhere: mse 0.01 -> 20 dB
+    value = psnr(prediction, target)
+    assert value.dtype == torch.float64 and value[0].item() == pytest.approx(20.0, abs=1e-5)
+    assert value[1].item() == 100.0          # zero error: the official psnr() divides by zero; capped here
+    assert torch.isnan(mem.regular_score(target, target)).all(), "E_t = 0/0 as the official point_score: no update"

@@ -72,7 +72,7 @@ def test_outcomes_combine_across_pairs_and_datasets():
     assert combine([SUPPORTED, SUPPORTED]) == SUPPORTED
     assert combine([SUPPORTED, INCONCLUSIVE]) == INCONCLUSIVE
     assert combine([SUPPORTED, CONTRADICTED, INCONCLUSIVE]) == CONTRADICTED
-    assert combine([SUPPORTED, NOT_TESTABLE]) == SUPPORTED
+    assert combine([SUPPORTED, NOT_TESTABLE]) == NOT_TESTABLE  # a part of the claim the evidence cannot exercise
     assert combine([NOT_TESTABLE, NOT_TESTABLE]) == NOT_TESTABLE
 
 

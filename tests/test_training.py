@@ -6,15 +6,17 @@ from pipeline.engine.checkpoints import load_checkpoint
 from pipeline.engine.loop import LoopConfig, fit
 from pipeline.families.mnad.config import TrainConfig
 from pipeline.families.mnad.model import MNADConfig
-from pipeline.families.mnad.train import MNADRecipe, salt_and_pepper
+from pipeline.families.mnad.train import MNADRecipe, noisy_inputs, salt_and_pepper
 
 TINY = dict(width=4, image_size=32)
 
 
-def _train(root, out, memory=True, task="prediction", epochs=2, checkpoint_every=1, seed=0, **kw):
+def _train(root, out, memory=True, task="prediction", epochs=2, checkpoint_every=1, seed=0, skip=None, input_frames=None,
+           **kw):
     cfg = TrainConfig(**{"epochs": epochs, "lr": 1e-3, "seed": seed, **kw})
     loop = LoopConfig(epochs=epochs, batch_size=4, checkpoint_every=checkpoint_every, seed=seed)
-    return fit(MNADRecipe(MNADConfig(task=task, memory=memory, **TINY), cfg), root, out, loop, torch.device("cpu"))
+    arch = MNADConfig(task=task, memory=memory, skip=skip, input_frames=input_frames, **TINY)
+    return fit(MNADRecipe(arch, cfg), root, out, loop, torch.device("cpu"))
 
 
 def test_checkpoints_every_epoch_and_loadable_weights_only(tiny_dataset, tmp_path):
@@ -66,11 +68,36 @@ def test_models_without_memory_train_and_save_no_items(tiny_dataset, tmp_path):
     assert items is None and not model.cfg.memory
 
 
-def test_salt_and_pepper_noise():
-    x = torch.zeros(2, 3, 64, 64)
+def test_salt_and_pepper_flips_values_not_pixels_as_skimage_does():
+    """random_noise(mode='s&p', amount=0.25) replaces each value on its own: on a mid-grey
+    RGB frame a pixel keeps all 3 channels with probability 0.75^3 = 0.422, has all 3 changed
+    with 0.25^3 = 0.016, and is partly changed with 1 - 0.422 - 0.016 = 0.5625."""
+    x = torch.full((4, 3, 128, 128), 0.5)
     noisy = salt_and_pepper(x, 0.25, torch.Generator().manual_seed(0))
-    changed = (noisy != 0).any(dim=1)
-    assert changed.float().mean().item() == pytest.approx(0.25, abs=0.02)
-    assert set(noisy.unique().tolist()) == {-1.0, 0.0, 1.0}
-    assert torch.equal((noisy[:, 0] != 0), (noisy[:, 2] != 0)), "a noisy pixel is noisy in every channel"
+    changed = (noisy != 0.5).sum(dim=1)
+    assert (changed == 0).float().mean().item() == pytest.approx(0.421875, abs=0.01)
+    assert (changed == 3).float().mean().item() == pytest.approx(0.015625, abs=0.004)
+    assert ((changed > 0) & (changed < 3)).float().mean().item() == pytest.approx(0.5625, abs=0.01)
+    assert set(noisy.unique().tolist()) == {0.0, 0.5, 1.0}
     assert torch.equal(salt_and_pepper(x, 0.0), x)
+
+
+def test_the_reports_denoiser_inputs_are_scaled_as_its_loader_scales_them():
+    """MNADrc utils_recons_ts_skip: noise on the frame in [0, 1], then x / 127.5 - 1: the
+    noisy inputs span [-1, -0.99216] while clean frames span [-1, 1]."""
+    frames = torch.linspace(-1, 1, 2 * 12 * 8 * 8).reshape(2, 12, 8, 8)
+    report = noisy_inputs(frames, 0.25, "report", torch.Generator().manual_seed(0))
+    assert report.min() >= -1 and report.max() <= 1 / 127.5 - 1 + 1e-7
+    consistent = noisy_inputs(frames, 0.25, "consistent", torch.Generator().manual_seed(0))
+    assert consistent.min() == -1 and consistent.max() == 1
+    torch.testing.assert_close((report + 1) * 127.5, (consistent + 1) / 2)  # the same noise, scaled two ways
+
+
+def test_the_denoiser_reads_four_frames_and_rebuilds_the_fourth(tiny_dataset, tmp_path):
+    from pipeline.data.clips import split_input_target
+    clips = torch.arange(2 * 4 * 2 * 2 * 3, dtype=torch.uint8).reshape(2, 4, 2, 2, 3)
+    inputs, target = split_input_target(clips, "reconstruction", torch.device("cpu"))
+    assert inputs.shape == (2, 12, 2, 2) and torch.equal(target, inputs[:, 9:])
+    history = _train(tiny_dataset, tmp_path / "skip", task="reconstruction", epochs=1, noise_amount=0.25,
+                     skip=True, input_frames=4)
+    assert history.loss.notna().all()

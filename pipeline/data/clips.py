@@ -46,11 +46,13 @@ def collate_uint8(batch: list[np.ndarray]) -> torch.Tensor:
 
 
 def split_input_target(clips_uint8: torch.Tensor, task: str, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """(B, span, H, W, 3) uint8 -> inputs (B, frames*3, H, W), target (B, 3, H, W), in [-1, 1]."""
+    """(B, span, H, W, 3) uint8 -> inputs (B, frames*3, H, W), target (B, 3, H, W), in [-1, 1].
+    Prediction: every frame but the last in, the last the target. Reconstruction: every
+    frame in, the last one the target (one frame for MNAD; four for the report's denoiser)."""
     x = clips_uint8.to(device, non_blocking=True).float().div_(127.5).sub_(1.0).movedim(-1, -3)
     if task == "prediction":
         return x[:, :-1].flatten(1, 2), x[:, -1]
-    return x[:, 0], x[:, 0]
+    return x.flatten(1, 2), x[:, -1]
 
 
 def to_gray(frames: np.ndarray) -> np.ndarray:

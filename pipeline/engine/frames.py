@@ -14,9 +14,12 @@ PSNR_MSE_FLOOR = 1e-10  # a perfect prediction gives PSNR 100 dB, not +inf
 
 
 def psnr(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """MNAD eq. 15 on images in [-1, 1] mapped to [0, 1] (peak 1): (B, ...) -> (B,)."""
+    """MNAD eq. 15 on images in [-1, 1] mapped to [0, 1] (peak 1): (B, ...) -> (B,) float64.
+    As the official utils.psnr: the mean squared error in the tensors' precision, the log in
+    double precision (`10 * math.log10(1 / mse)` of `mse.item()`). A zero error, where the
+    official function divides by zero, gives 100 dB."""
     mse = (((prediction + 1) / 2 - (target + 1) / 2) ** 2).flatten(1).mean(dim=1)
-    return 10 * torch.log10(1.0 / mse.clamp_min(PSNR_MSE_FLOOR))
+    return 10 * torch.log10(1.0 / mse.double().clamp_min(PSNR_MSE_FLOOR))
 
 
 def to_uint8(image: torch.Tensor) -> np.ndarray:

@@ -22,7 +22,7 @@ from pipeline.engine import distributed
 from pipeline.engine.checkpoints import save_checkpoint
 from pipeline.engine.runtime import seed_everything
 from pipeline.io import InputError, write_csv
-from pipeline.params import epochs, profile_section
+from pipeline.params import epochs, per_dataset, profile_section
 
 SPEED_SWITCHES = ("bf16", "channels_last", "compile", "sync_batchnorm")
 
@@ -175,16 +175,24 @@ def train(recipe: Recipe, prepared_root: str | Path, out_dir: str | Path, loop: 
             write_csv(Path(out_dir) / "history.csv", history)
 
 
-def loop_config(params: dict, family: str, dataset: str, seed: int, switches: tuple[str, ...]) -> LoopConfig:
-    """The loop settings every family shares: `profiles.<p>.<family>.train` (batch size,
-    checkpoint interval), its epochs for `dataset`, `runtime.num_workers`, and the speed
-    switches in `speed.<family>`, which may hold only those the family supports."""
+def loop_config(params: dict, family: str, dataset: str, seed: int, switches: tuple[str, ...],
+                overrides: dict | None = None) -> LoopConfig:
+    """The loop settings every family shares: `profiles.<p>.<family>.train` (batch size, per
+    dataset if a mapping; checkpoint interval), its epochs for `dataset`,
+    `runtime.num_workers`, and the speed switches in `speed.<family>`, which may hold only
+    those the family supports. `overrides` (a model's own batch_size / epochs for this
+    profile) take precedence."""
+    overrides = dict(overrides or {})
+    unknown = sorted(set(overrides) - {"batch_size", "epochs"})
+    if unknown:
+        raise InputError(f"params.yaml: a model's by_profile settings may set batch_size, epochs and lr, not {unknown}")
     train = profile_section(params, family)["train"]
     speed = dict(params["speed"][family])
     unsupported = sorted(set(speed) - set(switches))
     if unsupported:
         raise InputError(f"params.yaml speed.{family}: the {family} family cannot use {unsupported}; "
                          f"it supports {list(switches) or 'none'}.")
-    return LoopConfig(epochs=epochs(params, family, dataset), batch_size=train["batch_size"],
-                      checkpoint_every=train["checkpoint_every"], seed=seed,
-                      num_workers=params["runtime"]["num_workers"], **speed)
+    batch = per_dataset(train["batch_size"], dataset, f"profiles.{params['profile']}.{family}.train.batch_size")
+    return LoopConfig(epochs=per_dataset(overrides.get("epochs", epochs(params, family, dataset)), dataset, "epochs"),
+                      batch_size=overrides.get("batch_size", batch), checkpoint_every=train["checkpoint_every"],
+                      seed=seed, num_workers=params["runtime"]["num_workers"], **speed)

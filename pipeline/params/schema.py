@@ -40,7 +40,7 @@ class Runtime(Strict):
 
 
 class FamilyTrain(Loose):
-    batch_size: PositiveInt
+    batch_size: PositiveInt | dict[str, PositiveInt]   # a mapping: per dataset, with `default`
     checkpoint_every: PositiveInt
 
 

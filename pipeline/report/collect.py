@@ -24,7 +24,7 @@ def _metrics_row(m: dict, model: str, aucs: dict, interval: dict | None) -> dict
            "auc_micro_lo": None, "auc_micro_hi": None,
            "auc_micro_std": aucs.get("auc_micro_std"), "auc_macro": aucs["auc_macro"],
            "updated_fraction": aucs.get("updated_fraction"), "protocol": m.get("protocol", ""),
-           "per_category": m.get("per_category", False)}
+           "per_category": m.get("per_category", False), "architecture": m.get("architecture", "")}
     interval = interval or {}
     if interval.get("auc_micro"):
         row["auc_micro_lo"], row["auc_micro_hi"] = interval["auc_micro"]
@@ -57,7 +57,7 @@ def compare_with_reference(results: pd.DataFrame, settings: ClaimSettings) -> pd
     per-category AUROCs, compared with our macro AUC (one 'video' per category)."""
     reference = pd.read_csv(REFERENCE_FILE, dtype={"model": str}).rename(columns={"value": "reported"})
     ours = results[["dataset", "model", "auc_micro", "auc_micro_lo", "auc_micro_hi", "auc_macro", "lambda",
-                    "checkpoint_epoch", "seeds"]]
+                    "checkpoint_epoch", "seeds", "architecture"]]
     ours = ours.rename(columns={"auc_micro": "ours", "auc_micro_lo": "ours_lo", "auc_micro_hi": "ours_hi"})
     merged = reference.merge(ours, on=["dataset", "model"], how="left")
     per_category = merged.metric == "auc_mean_category"

@@ -221,7 +221,7 @@ def render(results, comparison, verdicts, sweeps, figure_root: Path, summaries: 
          "of the trained model above them.</p>" + _table(results_table(results))),
         ("reported", "Ours versus reported numbers",
          (_table(tested[["paper", "table", "row", "dataset", "model", "reported", "ours", "ours_lo", "ours_hi", "delta",
-                         "lambda", "checkpoint_epoch", "verdict"]]) if len(tested)
+                         "lambda", "checkpoint_epoch", "verdict", "note", "architecture"]]) if len(tested)
           else "<p>No reported number could be compared yet: the papers report on Ped2, Avenue, ShanghaiTech, MNIST, "
                "CIFAR-10 and MVTec AD, none of which is prepared in this run (see README, adding datasets).</p>")
          + f"<details><summary>{len(untested)} reported numbers not tested in this run</summary>"

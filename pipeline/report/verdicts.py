@@ -61,14 +61,13 @@ def _signed(value) -> str:
 
 
 def combine(outcomes: list[str]) -> str:
-    """Several pairs or datasets -> one verdict: any contradiction contradicts, all testable
-    ones supported supports, otherwise inconclusive; nothing testable is not testable."""
-    testable = [o for o in outcomes if o not in (NOT_TESTABLE, NOT_TESTED)]
-    if not testable:
-        return NOT_TESTABLE if NOT_TESTABLE in outcomes else NOT_TESTED
-    if CONTRADICTED in testable:
-        return CONTRADICTED
-    return SUPPORTED if all(o == SUPPORTED for o in testable) else INCONCLUSIVE
+    """Several pairs (the parts of a claim) or datasets -> one verdict: any contradiction
+    contradicts; otherwise any inconclusive part leaves it inconclusive, and a part the
+    evidence cannot exercise leaves it not testable; supported only when every part is."""
+    for outcome in (CONTRADICTED, INCONCLUSIVE, NOT_TESTABLE):
+        if outcome in outcomes:
+            return outcome
+    return SUPPORTED if outcomes and all(o == SUPPORTED for o in outcomes) else NOT_TESTED
 
 
 def direction(d: Difference, margin: float = 0.0) -> str:
@@ -88,7 +87,8 @@ class Comparison:
 def compare(evidence: Evidence, dataset: str, a: str, b: str, s: ClaimSettings, kind: str | None = None,
             macro: bool = False, updated: dict | None = None) -> Comparison | None:
     """A versus B on one dataset (frames of anomaly `kind` only, if given); None when either
-    was not run. `updated`: share of test frames that updated the memory, per model name."""
+    was not run. `updated` (test-time-update ablations only): the share of test frames
+    that updated the memory, per model name; none at all makes the ablation empty."""
     frames = [evidence.scores(dataset, name) for name in (a, b)]
     if any(f is None for f in frames):
         return None
@@ -96,10 +96,12 @@ def compare(evidence: Evidence, dataset: str, a: str, b: str, s: ClaimSettings, 
         frames = [type_subset(f, kind) for f in frames]
     what = f"{dataset}{f' ({kind} anomalies)' if kind else ''}: {a} vs {b}"
     merged = frames[0].merge(frames[1], on=["seed", "video", "frame"], suffixes=("_a", "_b"))
-    if len(merged) == len(frames[0]) == len(frames[1]) and np.array_equal(merged.score_a, merged.score_b):
-        why = ("no test frame updated the memory" if updated and not any(updated.get(n) for n in (a, b))
-               else "the two scores are identical on every frame")
-        return Comparison(NOT_TESTABLE, f"{what}: not testable, {why}: the ablation changed nothing")
+    if updated is not None and not any(updated.get(n) for n in (a, b)):
+        return Comparison(NOT_TESTABLE, f"{what}: not testable, no test frame updated the memory: the ablation "
+                                        "changed nothing")
+    if len(merged) == len(frames[0]) == len(frames[1]) and np.allclose(merged.score_a, merged.score_b, rtol=0, atol=1e-6):
+        return Comparison(NOT_TESTABLE, f"{what}: not testable, the two scores are identical on every frame (up to "
+                                        "float rounding): the ablation changed nothing")
     runs = [runs_from_frames(f) for f in frames]
     bounds = [auc_interval(r, s.resamples, macro=macro) for r in runs]
     d = paired_difference(*runs, resamples=s.resamples, macro=macro)

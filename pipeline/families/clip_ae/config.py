@@ -11,7 +11,7 @@ from pipeline.params import model_section, per_dataset, pick, profile_section
 
 FAMILY = "clip_ae"
 SPEED_SWITCHES = ("bf16", "channels_last", "compile", "sync_batchnorm")
-ARCHITECTURE = ("memory", "num_items", "shrink_threshold", "addressing", "tanh_output")
+ARCHITECTURE = ("memory", "num_items", "shrink_threshold", "addressing", "tanh_output", "init")
 
 
 @dataclass(frozen=True)
@@ -39,17 +39,21 @@ def model_config(params: dict, model: str) -> MemAEConfig:
 
 
 def train_configs(params: dict, dataset: str, model: str, seed: int) -> tuple[MemAEConfig, ClipTrainConfig, LoopConfig]:
-    """LNTRA's patch movement beta is per dataset (10 px on Ped2, 25 elsewhere)."""
+    """LNTRA's patch movement beta is per dataset (10 px on Ped2, 25 elsewhere). A model may
+    override the profile's batch size, learning rate and epochs for one profile
+    (`by_profile.<profile>`): MemAE's and LNTRA's official scripts train differently."""
     section = {k: v for k, v in model_section(params, model)["train"].items() if k not in ARCHITECTURE}
+    overrides = dict(section.pop("by_profile", {}).get(params["profile"], {}))
     pseudo = dict(section.pop("pseudo_anomaly", {"kind": "none"}))
     if "patch_beta" in pseudo:
         pseudo["patch_beta"] = per_dataset(pseudo["patch_beta"], dataset, f"models.{model}.train.pseudo_anomaly.patch_beta")
     if "skip_strides" in pseudo:
         pseudo["skip_strides"] = tuple(pseudo["skip_strides"])
-    values = dict(section, lr=profile_section(params, FAMILY)["train"]["lr"], seed=seed,
+    lr = overrides.pop("lr", profile_section(params, FAMILY)["train"]["lr"])
+    values = dict(section, lr=lr, seed=seed,
                   pseudo_anomaly=pick(PseudoAnomalyConfig, pseudo, f"models.{model}.train.pseudo_anomaly"))
     return (model_config(params, model), pick(ClipTrainConfig, values, f"models.{model}.train"),
-            loop_config(params, FAMILY, dataset, seed, SPEED_SWITCHES))
+            loop_config(params, FAMILY, dataset, seed, SPEED_SWITCHES, overrides))
 
 
 def infer_config(params: dict, model: str, seed: int) -> ClipInferConfig:

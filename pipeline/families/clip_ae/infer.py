@@ -1,8 +1,11 @@
 """MemAE / LNTRA test pass, run per video by the engine's test loop.
 
 Each frame u with a full centred clip (frames u-8 .. u+7 of a 16-frame cuboid) gets:
-    recon_error  mean squared error of the whole clip's reconstruction (MemAE sec. 4.2:
-                 "the reconstruction error of the cuboid centering on it"; eq. 11)
+    recon_l2     the mean over the clip's frames and pixels of the L2 norm over channels of
+                 the residual, |r| for grayscale: MemAE's official score (script_testing.py,
+                 MemAE branch; eq. 11's "reconstruction error of the cuboid centering on it")
+    recon_error  the clip's mean squared error: the official score of MemAE's AE baseline
+                 (script_testing.py, AE branch)
     psnr         PSNR of the clip's 9th frame, which is frame u (LNTRA eq. 9)
 The first 8 and last 7 frames of a video have no centred clip and are not scored (both
 official codes). For MemAE with memory, every latent position's most-weighted item gives
@@ -32,6 +35,14 @@ def centre_frames(num_frames: int, length: int = 16) -> range:
     return range(length // 2, num_frames - length // 2 + 1)
 
 
+def clip_errors(output: torch.Tensor, clips: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, C, T, H, W) each -> per clip (recon_l2, recon_error): the mean over frames and
+    pixels of the L2 norm over channels of the residual (MemAE script_testing.py), and the
+    mean squared residual."""
+    residual = output - clips
+    return residual.pow(2).sum(dim=1).sqrt().flatten(1).mean(dim=1), residual.pow(2).flatten(1).mean(dim=1)
+
+
 class ClipScorer(ModelScorer):
     def __init__(self, model: MemAE, cfg: ClipInferConfig, device: torch.device):
         super().__init__(model, cfg, device)
@@ -52,10 +63,10 @@ class ClipScorer(ModelScorer):
             chunk = centres[first:first + self.cfg.batch_size]
             clips = torch.stack([video[u - half:u + half] for u in chunk])[:, None]  # (B, 1, T, H, W)
             output, weights, latent = self.model(clips, return_latent=True)
-            error = (output - clips).pow(2).flatten(1).mean(dim=1)
+            l2, error = clip_errors(output, clips)
             middle = psnr(output[:, :, half], clips[:, :, half])  # the 9th frame
             for i, u in enumerate(chunk):
-                rows.append({"frame": u, "recon_error": float(error[i]), "psnr": float(middle[i])})
+                rows.append({"frame": u, "recon_l2": float(l2[i]), "recon_error": float(error[i]), "psnr": float(middle[i])})
                 worst.consider(u, float(middle[i]), output[i, :, half].expand(3, -1, -1),
                                clips[i, :, half].expand(3, -1, -1))
             if self.recorder is not None:
@@ -78,7 +89,17 @@ def run(cfg: ClipInferConfig, train_dir: Path, checkpoint, prepared_root, out_di
         scorer.recorder.write(Path(out_dir) / MEMORY_SUMMARY, items, items, cfg.query_samples, cfg.seed)
     half = model.cfg.frames // 2
     return table, {"checkpoint_epoch": int(state["epoch"]), "task": "reconstruction",
-                   "scored_frames": f"frames {half + 1}..T-{half - 1}", "memory": model.memory is not None}
+                   "scored_frames": f"frames {half + 1}..T-{half - 1}", "memory": model.memory is not None,
+                   "architecture": describe(model)}
+
+
+def describe(model: MemAE) -> str:
+    c = model.cfg
+    memory = (f"memory of {c.num_items} items ({c.addressing} addressing, shrinkage {c.shrink_threshold:g})"
+              if c.memory else "no memory")
+    return (f"Conv3d {'-'.join(map(str, c.widths))} on {c.frames} x {c.image_size}px frames, {memory}"
+            f"{', tanh output' if c.tanh_output else ''}, {c.init} initialisation, "
+            f"{sum(p.numel() for p in model.parameters()):,} parameters")
 
 
 def config(params: dict, model: str, seed: int) -> ClipInferConfig:

@@ -19,6 +19,20 @@ from torch import nn
 
 from pipeline.families.clip_ae.memory import ADDRESSING, MemoryUnit
 
+INITS = ("official", "pytorch")
+
+
+def official_init(module: nn.Module) -> None:
+    """MemAE's utils.weights_init, by class name as there: every Conv* (3D and transposed
+    too) weight ~ N(0, 0.02), BatchNorm weight ~ N(1, 0.02) and bias 0; the memory items
+    keep their uniform(+-1/sqrt(C)) start."""
+    name = type(module).__name__
+    if "Conv" in name:
+        module.weight.data.normal_(0.0, 0.02)
+    elif "BatchNorm" in name:
+        module.weight.data.normal_(1.0, 0.02)
+        module.bias.data.fill_(0)
+
 
 @dataclass(frozen=True)
 class MemAEConfig:
@@ -31,10 +45,16 @@ class MemAEConfig:
     frames: int = 16
     tanh_output: bool = False  # LNTRA
     image_size: int = 256      # frames are resized to image_size x image_size
+    # "official": MemAE's script_training.py applies utils.weights_init (conv weights
+    # N(0, 0.02), BatchNorm weights N(1, 0.02) and biases 0); "pytorch": the layer defaults
+    # (LNTRA's train.py applies none).
+    init: str = "official"
 
     def __post_init__(self):
         if self.addressing not in ADDRESSING:
             raise ValueError(f"addressing must be one of {ADDRESSING}, got {self.addressing!r}")
+        if self.init not in INITS:
+            raise ValueError(f"init must be one of {INITS}, got {self.init!r}")
 
     @classmethod
     def from_dict(cls, values: dict) -> "MemAEConfig":
@@ -64,6 +84,8 @@ class MemAE(nn.Module):
         self.decoder = nn.Sequential(*_up(w4, w3, 2, 1), *_up(w3, w2, 2, 1), *_up(w2, w1, 2, 1),
                                      nn.ConvTranspose3d(w1, cfg.channels, 3, (1, 2, 2), 1, output_padding=(0, 1, 1)),
                                      *([nn.Tanh()] if cfg.tanh_output else []))
+        if cfg.init == "official":
+            self.apply(official_init)
 
     def forward(self, x: torch.Tensor, return_latent: bool = False):
         """x (B, 1, T, H, W) -> (reconstruction, addressing weights or None[, encoder output])."""

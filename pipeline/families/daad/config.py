@@ -44,6 +44,10 @@ def model_config(params: dict, dataset: str, model: str) -> DAADConfig:
     for key in ("rates", "memory_levels"):
         if key in arch:
             arch[key] = tuple(arch[key])
+    if "rates" in arch:  # a smaller image keeps the paper's block sizes with proportionally lower rates
+        scale = size.get("rate_scale", 1)
+        r_h, r_w, r_c = arch["rates"]
+        arch["rates"] = (max(1, round(r_h * scale)), max(1, round(r_w * scale)), r_c)
     return DAADConfig(image_size=size["image_size"], width=size["width"], **arch)
 
 

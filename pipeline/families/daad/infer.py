@@ -39,8 +39,13 @@ def run(cfg: DAADInferConfig, train_dir: Path, checkpoint, prepared_root, out_di
         ) -> tuple[pd.DataFrame, dict]:
     table, scorer, state = score_split(train_dir, checkpoint, prepared_root, out_dir, device,
                                        lambda model, items, state: DAADScorer(model, cfg, device))
+    c = scorer.model.cfg
+    memory = (f"block memories at levels {list(c.memory_levels)} (rates {list(c.rates)}, N = {c.num_items})"
+              if c.memory_levels else "no memory")
     return table, {"checkpoint_epoch": int(state["epoch"]), "task": "reconstruction", "scored_frames": "all frames",
-                   "memory": bool(scorer.model.cfg.memory_levels)}
+                   "memory": bool(c.memory_levels),
+                   "architecture": f"UNet width {c.width} on {c.image_size}px, {memory}, {'skips' if c.skips else 'no skips'}, "
+                                   f"{sum(p.numel() for p in scorer.model.generator.parameters()):,} generator parameters"}
 
 
 def config(params: dict, model: str, seed: int) -> DAADInferConfig:

@@ -34,8 +34,11 @@ def run(cfg: ImageInferConfig, train_dir: Path, checkpoint, prepared_root, out_d
         ) -> tuple[pd.DataFrame, dict]:
     table, scorer, state = score_split(train_dir, checkpoint, prepared_root, out_dir, device,
                                        lambda model, items, state: ImageScorer(model, cfg, device))
+    c = scorer.model.cfg
+    memory = f"memory of {c.num_items} items" if c.memory else "no memory"
     return table, {"checkpoint_epoch": int(state["epoch"]), "task": "reconstruction", "scored_frames": "all frames",
-                   "memory": scorer.model.cfg.memory}
+                   "memory": c.memory, "architecture": f"Conv2d {'-'.join(map(str, c.widths))} on {c.image_size}px, "
+                                                        f"{memory}, one model per class"}
 
 
 def config(params: dict, model: str, seed: int) -> ImageInferConfig:

@@ -11,7 +11,7 @@ from pipeline.params import model_section, pick, profile_section
 
 FAMILY = "mnad"
 SPEED_SWITCHES = ("bf16", "channels_last", "compile", "sync_batchnorm")
-ARCHITECTURE = ("task", "memory", "skip", "num_items")
+ARCHITECTURE = ("task", "memory", "skip", "num_items", "input_frames", "decoder", "normalise_query")
 
 
 @dataclass(frozen=True)
@@ -26,9 +26,10 @@ class TrainConfig:
     separateness_margin: float = 1.0
     supervision: bool = False
     supervision_weight: float = 1.0
-    supervision_target: str = "assignment"
+    supervision_target: str = "interleaved"
     update_normalisation: str = "official"
-    noise_amount: float = 0.0     # salt-and-pepper on the input (report sec. 5 denoiser)
+    noise_amount: float = 0.0     # salt-and-pepper on the input frames (report sec. 5 denoiser)
+    noise_scaling: str = "report"  # see pipeline.families.mnad.train.noisy_inputs
     seed: int = 0
 
 
@@ -57,10 +58,14 @@ def train_configs(params: dict, dataset: str, model: str, seed: int) -> tuple[MN
     values = dict(section, lr=profile_section(params, FAMILY)["train"]["lr"][arch.task], epochs=loop.epochs, seed=seed)
     if arch.memory:
         # A variant may switch supervision on for itself (report Table 8's supervised twins);
-        # the global flag switches it on for every memory variant.
-        values.update(supervision=bool(params["supervision"]) or bool(section.get("supervision", False)),
-                      supervision_weight=params["memory_supervision"]["weight"],
-                      supervision_target=params["memory_supervision"]["target"])
+        # the global flag switches it on for every memory variant. With it, the report's code
+        # (MNADrc Train_Pred_mem_dist.py) also scales both feature losses by 0.01.
+        supervised = bool(params["supervision"]) or bool(section.get("supervision", False))
+        how = params["memory_supervision"]
+        scale = how["feature_loss_scale"] if supervised else 1.0
+        values.update(supervision=supervised, supervision_weight=how["weight"], supervision_target=how["target"],
+                      lambda_c=section.get("lambda_c", TrainConfig.lambda_c) * scale,
+                      lambda_s=section.get("lambda_s", TrainConfig.lambda_s) * scale)
     return arch, pick(TrainConfig, values, f"models.{model}.train"), loop
 
 

@@ -31,16 +31,18 @@ from pipeline.io import write_csv
 
 
 def scored_frames(num_frames: int, input_frames: int, task: str) -> range:
-    """Frame indices that get a prediction: prediction needs `input_frames` before."""
-    return range(input_frames, num_frames) if task == "prediction" else range(num_frames)
+    """Frame indices that get an output: prediction needs `input_frames` before the frame,
+    reconstruction from k frames `k - 1` before it (the official evaluations' first frames)."""
+    return range(input_frames, num_frames) if task == "prediction" else range(input_frames - 1, num_frames)
 
 
 def _clip_inputs(frames: np.ndarray, targets: list[int], input_frames: int, task: str, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Frames t-k..t-1 (prediction) or t-k+1..t (reconstruction) stacked -> the output for t."""
     x = torch.from_numpy(frames).to(device).float().div_(127.5).sub_(1.0).movedim(-1, -3)  # (T, 3, H, W)
-    if task == "prediction":
-        inputs = torch.stack([x[t - input_frames:t].flatten(0, 1) for t in targets])
-    else:
-        inputs = x[targets]
+    last = 0 if task == "prediction" else 1
+    if input_frames == 1 and last:
+        return x[targets], x[targets]
+    inputs = torch.stack([x[t - input_frames + last:t + last].flatten(0, 1) for t in targets])
     return inputs, x[targets]
 
 
@@ -122,9 +124,20 @@ def run(cfg: InferConfig, train_dir: Path, checkpoint, prepared_root, out_dir: P
         table_flipped, _ = test_split(PreparedDataset(prepared_root), lambda video: flipped)
         write_csv(Path(out_dir) / alternate_update_file(cfg.test_time_update), table_flipped)
     arch = model.cfg
-    scored = f"frames {arch.input_frames + 1}..T" if arch.task == "prediction" else "all frames"
+    first = arch.input_frames + 1 if arch.task == "prediction" else arch.input_frames
+    scored = f"frames {first}..T" if first > 1 else "all frames"
     return table, {"checkpoint_epoch": int(state["epoch"]), "task": arch.task, "scored_frames": scored,
-                   "memory": arch.memory}
+                   "memory": arch.memory, "architecture": describe(model)}
+
+
+def describe(model: MNAD) -> str:
+    """Which MNAD network this is, for the report's tables."""
+    c = model.cfg
+    parts = [f"{c.input_frames} frame{'s' if c.input_frames > 1 else ''} in", "U-Net skips" if c.skip else
+             f"no skips, {c.decoder} decoder widths", f"memory of {c.num_items} items" if c.memory else "no memory",
+             "L2-normalised queries" if c.normalise_query else "raw encoder output to the decoder",
+             f"{sum(p.numel() for p in model.parameters()):,} parameters"]
+    return f"MNAD {c.task}: " + ", ".join(parts)
 
 
 def config(params: dict, model: str, seed: int) -> InferConfig:

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 UPDATE_NORMALISATIONS = ("official", "paper")
-SUPERVISION_TARGETS = ("assignment", "flat")
+SUPERVISION_TARGETS = ("interleaved", "contiguous", "flat")
 
 
 def init_items(num_items: int, dim: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -87,24 +87,24 @@ def query_distance(queries: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
 
 
 def uniform_assignment_target(queries_per_image: int, batch_size: int, num_items: int,
-                              kind: str = "assignment") -> torch.Tensor:
-    """Target of the reproducibility report's memory-distribution supervision (sec. 5).
+                              kind: str = "interleaved") -> torch.Tensor:
+    """Target of the reproducibility report's memory-distribution supervision (sec. 5), per
+    image and tiled over the batch: (batch_size * queries_per_image, num_items).
 
-    "assignment": a one-hot map that assigns each image's queries (in raster order)
-    to the items in equal contiguous shares, tiled over the batch, so the target is the
-    same per image whatever the batch size (the report's fixed 10 x 1024 map only fits
-    one 32x32 image). "flat": every entry 1/M.
-    Returns (batch_size * queries_per_image, num_items).
-    """
+    "interleaved" (the report's code, MNADrc memory_final_..._mem_dist.py: `ideal[i, i % 10]`):
+    query i (raster order) -> item i mod M. "contiguous": equal blocks of consecutive
+    queries per item. "flat": every entry 1/M. The report's map is one 32x32 image's
+    (1024 x 10); tiling it per image gives the same loss at any batch size."""
     if kind not in SUPERVISION_TARGETS:
         raise ValueError(f"supervision target must be one of {SUPERVISION_TARGETS}, got {kind!r}")
     if kind == "flat":
         return torch.full((batch_size * queries_per_image, num_items), 1.0 / num_items)
-    share = torch.arange(queries_per_image) * num_items // queries_per_image
+    index = torch.arange(queries_per_image)
+    share = index % num_items if kind == "interleaved" else index * num_items // queries_per_image
     return F.one_hot(share, num_items).float().repeat(batch_size, 1)
 
 
-def supervision_loss(queries: torch.Tensor, items: torch.Tensor, batch_size: int, kind: str = "assignment") -> torch.Tensor:
+def supervision_loss(queries: torch.Tensor, items: torch.Tensor, batch_size: int, kind: str = "interleaved") -> torch.Tensor:
     """MSE between the item softmax w (eq. 1) and the uniform target (report sec. 5)."""
     w, _ = matching_probabilities(queries, items)
     target = uniform_assignment_target(queries.shape[0] // batch_size, batch_size, items.shape[0], kind)
@@ -115,8 +115,10 @@ def regular_score(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tenso
     """Eq. 7-8, the weighted regular score E_t that gates the test-time update.
 
     As the official `point_score`: images mapped to [0, 1], per-element squared error
-    e, weights W = (1 - exp(-e)) / sum(1 - exp(-e)), E_t = sum W * e.
+    e, weights W = (1 - exp(-e)) / sum(1 - exp(-e)), E_t = sum W * e. A frame predicted
+    without any error gives 0 / 0 = NaN there, and NaN < gamma is false: no memory update;
+    the same here.
     prediction, target: (B, C, H, W) in [-1, 1] -> (B,)."""
     error = (((prediction + 1) / 2 - (target + 1) / 2) ** 2).flatten(1)
     weight = 1 - torch.exp(-error)
-    return (weight * error).sum(dim=1) / weight.sum(dim=1).clamp_min(torch.finfo(error.dtype).tiny)
+    return (weight * error).sum(dim=1) / weight.sum(dim=1)

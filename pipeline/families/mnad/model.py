@@ -24,6 +24,7 @@ from torch import nn
 from pipeline.families.mnad import memory as mem
 
 TASKS = ("prediction", "reconstruction")
+DECODERS = ("official", "report")
 
 
 @dataclass(frozen=True)
@@ -35,11 +36,24 @@ class MNADConfig:
     num_items: int = 10
     image_size: int = 256
     channels: int = 3
-    input_frames: int | None = None  # None: 4 for prediction, 1 for reconstruction
+    input_frames: int | None = None  # None: 4 for prediction, 1 for reconstruction (the target: the last input)
+    # Decoder widths without skips: "official" keeps the widths the concatenations would
+    # have (cvlab-yonsei/MNAD model/Reconstruction.py); "report" halves them (the
+    # reproducibility report's alchemi5t/MNADrc model/reconstruction_model.py and
+    # reconstruction_wo_memory.py, behind its reconstruction numbers).
+    decoder: str = "official"
+    # Queries L2-normalised over channels before the decoder. The memory needs it (MNAD sec.
+    # 3.1); the report's models without memory (MNADrc Prediction_wo_memory.py,
+    # reconstruction_wo_memory.py) pass the raw encoder output. None: with memory only.
+    normalise_query: bool | None = None
 
     def __post_init__(self):
         if self.task not in TASKS:
             raise ValueError(f"task must be one of {TASKS}, got {self.task!r}")
+        if self.decoder not in DECODERS:
+            raise ValueError(f"decoder must be one of {DECODERS}, got {self.decoder!r}")
+        if self.normalise_query is None:
+            object.__setattr__(self, "normalise_query", self.memory)
         if self.skip is None:
             object.__setattr__(self, "skip", self.task == "prediction")
         if self.input_frames is None:
@@ -96,21 +110,24 @@ class Encoder(nn.Module):
 
 class Decoder(nn.Module):
     """U-Net decoder (prediction) or plain decoder (reconstruction). Without skips the
-    upsampling layers keep the width that the concatenation would have given, as the
-    official reconstruction model does."""
+    official reconstruction model keeps the widths the concatenations would have given;
+    the report's halves them (MNADConfig.decoder)."""
 
     def __init__(self, cfg: MNADConfig):
         super().__init__()
         w, self.skip = cfg.width, cfg.skip
         cin = 2 * cfg.query_dim if cfg.memory else cfg.query_dim
         self.conv = _conv_bn_relu_x2(cin, 8 * w)
-        up_out = (4 * w, 2 * w, w) if self.skip else (8 * w, 4 * w, 2 * w)
+        if self.skip or cfg.decoder == "official":
+            up_out, level_in = ((4 * w, 2 * w, w) if self.skip else (8 * w, 4 * w, 2 * w)), (8 * w, 4 * w, 2 * w)
+        else:
+            up_out, level_in = (4 * w, 2 * w, w), (4 * w, 2 * w, w)
         self.up4 = _upsample(8 * w, up_out[0])
-        self.deconv3 = _conv_bn_relu_x2(8 * w, 4 * w)
+        self.deconv3 = _conv_bn_relu_x2(level_in[0], 4 * w)
         self.up3 = _upsample(4 * w, up_out[1])
-        self.deconv2 = _conv_bn_relu_x2(4 * w, 2 * w)
+        self.deconv2 = _conv_bn_relu_x2(level_in[1], 2 * w)
         self.up2 = _upsample(2 * w, up_out[2])
-        self.head = _output_head(2 * w, cfg.channels, w)
+        self.head = _output_head(level_in[2], cfg.channels, w)
 
     def forward(self, x: torch.Tensor, skips: tuple[torch.Tensor, ...]) -> torch.Tensor:
         skip1, skip2, skip3 = skips
@@ -131,9 +148,9 @@ class MNAD(nn.Module):
         self.decoder = Decoder(cfg)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
-        """Queries (B, C, h, w), L2-normalised over channels, and the skip maps."""
+        """Queries (B, C, h, w), L2-normalised over channels (cfg.normalise_query), and the skip maps."""
         feature, skips = self.encoder(x)
-        return F.normalize(feature, dim=1), skips
+        return (F.normalize(feature, dim=1) if self.cfg.normalise_query else feature), skips
 
     def decode(self, query: torch.Tensor, skips: tuple[torch.Tensor, ...], items: torch.Tensor | None) -> torch.Tensor:
         if self.cfg.memory:

@@ -19,15 +19,29 @@ from pipeline.families.mnad.config import FAMILY, TrainConfig, train_configs
 from pipeline.families.mnad.model import MNAD, flatten_queries
 
 
-def salt_and_pepper(x: torch.Tensor, amount: float, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Set a fraction `amount` of pixels (all channels) to -1 or +1 with equal odds."""
-    if amount <= 0:
-        return x
-    b, _, h, w = x.shape
-    u = torch.rand(b, 1, h, w, generator=generator).to(x.device)
-    out = x.clone()
-    out = torch.where(u < amount / 2, torch.full_like(x, -1.0), out)
-    return torch.where((u >= amount / 2) & (u < amount), torch.full_like(x, 1.0), out)
+NOISE_SCALINGS = ("report", "consistent")
+
+
+def salt_and_pepper(x01: torch.Tensor, amount: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """skimage's random_noise(mode='s&p', amount) on values in [0, 1]: each value (each
+    channel of each pixel, independently) is replaced with probability `amount`, by 1 or 0
+    with equal odds."""
+    flipped = torch.rand(x01.shape, generator=generator).to(x01.device) < amount
+    salt = torch.rand(x01.shape, generator=generator).to(x01.device) < 0.5
+    return torch.where(flipped, salt.to(x01.dtype), x01)
+
+
+def noisy_inputs(inputs: torch.Tensor, amount: float, scaling: str, generator: torch.Generator | None) -> torch.Tensor:
+    """The report's denoising input (sec. 5; MNADrc model/utils_recons_ts_skip.py): noise on
+    the frame in [0, 1] (skimage's float image), then its loader's [-1, 1] mapping for 0..255
+    frames, x / 127.5 - 1: the noisy frames reach the network in [-1, -0.992] ("report", what
+    produced its 92.23%), while clean frames (the target, and every test frame) span
+    [-1, 1]. "consistent" maps the noisy frames to [-1, 1] too.
+    inputs: frames in [-1, 1] (any shape) -> noisy frames."""
+    if scaling not in NOISE_SCALINGS:
+        raise ValueError(f"noise_scaling must be one of {NOISE_SCALINGS}, got {scaling!r}")
+    noisy = salt_and_pepper((inputs + 1) / 2, amount, generator)
+    return noisy / 127.5 - 1.0 if scaling == "report" else noisy * 2 - 1
 
 
 def memory_losses(queries: torch.Tensor, items: torch.Tensor, cfg: TrainConfig, batch_size: int) -> dict[str, torch.Tensor]:
@@ -70,7 +84,9 @@ class MNADRecipe(Recipe):
     def step(self, clips: torch.Tensor, ctx: StepContext) -> dict[str, torch.Tensor]:
         cfg, arch = self.train_config, self.model_config
         inputs, target = split_input_target(clips, arch.task, ctx.device)
-        inputs = ctx.input(salt_and_pepper(inputs, cfg.noise_amount, self.noise))
+        if cfg.noise_amount > 0:  # every input frame noisy, the target the clean last frame
+            inputs = noisy_inputs(inputs, cfg.noise_amount, cfg.noise_scaling, self.noise)
+        inputs = ctx.input(inputs)
         with ctx.autocast():
             output, query = self.model(inputs, self.memory)
         losses = {"reconstruction": F.mse_loss(output.float(), target)}
