@@ -5,6 +5,8 @@ FRAMES = "frames.csv"              # infer: one row per scored frame
 MEMORY_SUMMARY = "memory.npz"      # infer: items, usage counts, sampled queries
 INFERENCE = "inference.json"       # infer: checkpoint epoch, task, which frames are scored, per-category models
 EXAMPLES = "examples.npz"          # infer: worst abnormal frames and their predictions
+RELEASED = "released.json"         # import_released: the files imported (SHA-256), format, official classes
+RELEASED_SEED = 0                  # an imported checkpoint is one run: it sits in this seed's folder
 NORMAL = "normal"                  # the anomaly_type of normal frames in index.csv and frames.csv
 # Wall times and host facts vary from run to run, so they stay out of every hashed output
 # (an output's bytes depend only on its inputs, code and params): each stage writing under

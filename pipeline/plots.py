@@ -1,6 +1,7 @@
 """Figures. Functions of arrays/tables -> PNG files; no scoring logic here."""
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import matplotlib
@@ -15,13 +16,22 @@ from pipeline.evaluation.metrics import anomaly_kinds, roc_points, type_subset  
 
 
 def _save(fig, path) -> None:
-    """PNG to a path (atomically) or to a binary file object."""
+    """PNG to a path (atomically) or to a binary file object. Line plots and scatters use few
+    colours, so a 256-colour palette (adaptive, no dithering: deterministic bytes) keeps them
+    as they look at about a third of the size; the report embeds every figure."""
+    from PIL import Image  # matplotlib's own image dependency
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=100, bbox_inches="tight", format="png")
+    plt.close(fig)
+    buffer.seek(0)
+    image = Image.open(buffer).convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT,
+                                                       dither=Image.Dither.NONE)
     if isinstance(path, (str, Path)):
         with atomic_path(path, suffix=".png") as tmp:
-            fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+            image.save(tmp, format="PNG", optimize=True)
     else:
-        fig.savefig(path, dpi=110, bbox_inches="tight", format="png")
-    plt.close(fig)
+        image.save(path, format="PNG", optimize=True)
 
 
 def memory_usage_histogram(usage: np.ndarray, title: str, path: Path) -> None:
@@ -90,19 +100,34 @@ def roc_plot(frames: pd.DataFrame, title: str, path: Path) -> None:
     _save(fig, path)
 
 
-def score_timelines(frames: pd.DataFrame, title: str, path: Path, max_videos: int = 12) -> None:
-    """Abnormality score per frame, ground-truth abnormal frames shaded."""
-    videos = list(dict.fromkeys(frames.video))[:max_videos]
-    cols = 3
+def timeline_videos(frames: pd.DataFrame, max_videos: int) -> list[str]:
+    """The videos a timeline figure shows: the first video of each anomaly type, then the
+    others in order (a normal one among them if there is one), at most `max_videos`."""
+    order = list(dict.fromkeys(frames.video))
+    kinds = frames[frames.label == 1].groupby("anomaly_type", sort=True).video.first() if "anomaly_type" in frames \
+        else pd.Series(dtype=str)
+    chosen = list(dict.fromkeys(kinds.tolist()))[:max_videos]
+    normal = [v for v in order if not frames.loc[frames.video == v, "label"].any()]
+    chosen += [v for v in normal[:1] if v not in chosen][:max_videos - len(chosen)]
+    chosen += [v for v in order if v not in chosen][:max_videos - len(chosen)]
+    return sorted(chosen, key=order.index)
+
+
+def score_timelines(frames: pd.DataFrame, title: str, path: Path, max_videos: int = 6) -> None:
+    """Abnormality score per frame, ground-truth abnormal frames shaded; a few videos, large
+    enough to read (timeline_videos picks them)."""
+    videos = timeline_videos(frames, max_videos)
+    cols = 2
     rows = int(np.ceil(len(videos) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 1.6 * rows), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(rows, cols, figsize=(6 * cols, 2.0 * rows), squeeze=False, sharey=True)
     for ax, video in zip(axes.flat, videos):
         g = frames[frames.video == video]
         ax.fill_between(g.frame, 0, 1, where=g.label.to_numpy() == 1, color="tab:red", alpha=0.2, step="mid", lw=0)
         ax.plot(g.frame, g.score, color="black", lw=1)
-        ax.set_title(video, fontsize=8)
+        kinds = sorted(set(g.anomaly_type[g.label == 1])) if "anomaly_type" in g else []
+        ax.set_title(f"{video}" + (f" ({', '.join(kinds)})" if kinds else " (normal)"), fontsize=9)
         ax.set_ylim(-0.02, 1.02)
-        ax.tick_params(labelsize=7)
+        ax.tick_params(labelsize=8)
     for ax in list(axes.flat)[len(videos):]:
         ax.axis("off")
     fig.suptitle(title, fontsize=10)

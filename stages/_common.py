@@ -15,9 +15,11 @@ from pipeline.artifacts import timing_file  # noqa: E402
 from pipeline.io import InputError, write_json  # noqa: E402
 
 
-def arguments(argv, *positional: str, family: bool = False, model_list: bool = False) -> argparse.Namespace:
-    """A stage's command line: its paths in order, and for family stages `--family` (the
-    folder under pipeline/families) and `--models` (the params.yaml list its block runs)."""
+def arguments(argv, *positional: str, family: bool = False, model_list: bool = False,
+              options: dict[str, dict] | None = None) -> argparse.Namespace:
+    """A stage's command line: its paths in order, for family stages `--family` (the folder
+    under pipeline/families) and `--models` (the params.yaml list its block runs), and any
+    further `options` (flag -> argparse keywords)."""
     parser = argparse.ArgumentParser()
     for name in positional:
         parser.add_argument(name)
@@ -25,6 +27,8 @@ def arguments(argv, *positional: str, family: bool = False, model_list: bool = F
         parser.add_argument("--family", required=True)
     if model_list:
         parser.add_argument("--models", required=True, help="the params.yaml model list this stage's block runs")
+    for flag, keywords in (options or {}).items():
+        parser.add_argument(flag, **keywords)
     return parser.parse_args(argv)
 
 

@@ -36,7 +36,8 @@ def main():
     plots.roc_plot(scores, name, out / "roc.png")
     plots.score_timelines(scores, f"{name}: abnormality score", out / "timelines.png")
     train_dir, infer_dir = seed_dirs(args.train_dir)[0], seed_dirs(args.infer_dir)[0]
-    plots.loss_curves(pd.read_csv(train_dir / "history.csv"), f"{name}: training losses", out / "loss.png")
+    if (train_dir / "history.csv").exists():  # an imported checkpoint has no training history
+        plots.loss_curves(pd.read_csv(train_dir / "history.csv"), f"{name}: training losses", out / "loss.png")
     summary = {"checkpoint_epoch": read_json(infer_dir / INFERENCE)["checkpoint_epoch"]}
     if (infer_dir / EXAMPLES).exists():
         ex = np.load(infer_dir / EXAMPLES)

@@ -38,7 +38,8 @@ def main():
     metrics = {"dataset": args.dataset, "model": args.model, "task": facts["task"], "memory": facts["memory"],
                "family": args.family, "protocol": protocol(facts["scored_frames"], plan.normalisation, facts["per_category"]),
                "per_category": facts["per_category"], "checkpoint_epoch": facts["checkpoint_epoch"],
-               "architecture": facts.get("architecture", ""), **metrics}
+               "architecture": facts.get("architecture", ""), "weights": facts.get("weights", "trained here"),
+               **{k: facts.get(k) for k in ("parameters", "memory_items", "checkpoint_bytes")}, **metrics}
     write_json(out / "metrics.json", metrics)
     print(f"{args.dataset}/{args.model}: AUC micro {metrics['auc_micro']} macro {metrics['auc_macro']}")
     return out

@@ -165,6 +165,42 @@ def test_exp_run_with_lambda_reuses_training_and_exp_show_lists_auc(repo):
     assert "auc_micro" in shown and "0.5" in shown
 
 
+def test_released_checkpoints_are_imported_scored_and_reported(repo):
+    """Official-format files (MNAD's pickled model + keys.pt, LNTRA's train.py dict) put in
+    data/raw/checkpoints and named in params `released`: only their stages and the report
+    run, the report shows them; changing one file re-runs only its own chain."""
+    from fixtures.official_checkpoints import save_lntra, save_mnad
+
+    repo, env, dvc, _ = repo
+    raw = repo / "data" / "raw" / "checkpoints"
+    save_mnad(raw / "mnad" / "synthetic" / "pred_mem", "prediction", width=8)
+    save_lntra(raw / "clip_ae" / "synthetic" / "lntra_skip" / "model_59.pth", (4, 6, 8, 8))
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["released"] = {
+        "memory_models": {"synthetic-pred_mem": {"dataset": "synthetic", "model": "pred_mem",
+                                                 "size": {"width": 8, "image_size": 32}}},
+        "plain_models": {},
+        "clip_models": {"synthetic-lntra_skip": {"dataset": "synthetic", "model": "lntra_skip",
+                                                 "size": {"widths": [4, 6, 8, 8], "image_size": 32}}}}
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    ran = _stages_run(_run(dvc + ["repro"], repo, env))
+    chains = {"synthetic-pred_mem": "", "synthetic-lntra_skip": "_clip"}
+    assert ran == {f"{kind}{suffix}@{key}" for key, suffix in chains.items()
+                   for kind in ("import_released", "infer_released", "score_released", "figures_released")} | {"report"}
+    metrics = json.loads((repo / "runs/score/synthetic/released/pred_mem/metrics.json").read_text())
+    assert set(metrics["weights"]["files"]) == {"model.pth", "keys.pt"} and 0 <= metrics["auc_micro"] <= 1
+    assert "without test-time update" in metrics["ablations"]  # lambda and the ablations apply as to our models
+    weights = pd.read_csv(repo / "reports" / "released_weights.csv").set_index(["dataset", "model"])
+    assert weights.loc[("synthetic", "lntra_skip"), "paper"] == "your run"
+    assert weights.loc[("ped2", "lntra_skip"), "released weights [95% CI]"].startswith("no checkpoint in")
+    page = (repo / "reports" / "index.html").read_text()
+    assert "Released weights vs retrained vs reported" in page and "model_59.pth" not in page.split("<body>")[0]
+    save_lntra(raw / "clip_ae" / "synthetic" / "lntra_skip" / "model_59.pth", (4, 6, 8, 8), seed=1)
+    ran = _stages_run(_run(dvc + ["repro"], repo, env))
+    assert ran == {f"{kind}_clip@synthetic-lntra_skip" for kind in ("import_released", "infer_released",
+                                                                     "score_released", "figures_released")} | {"report"}
+
+
 def test_repro_with_shanghaitech_and_mvtec_layouts_adds_their_rows(tmp_path):
     """datasets: [synthetic, shanghaitech] and image_datasets: [mvtec], with tiny copies of
     both layouts in data/raw."""

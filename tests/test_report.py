@@ -67,7 +67,8 @@ def report(tmp_path_factory):
 def test_every_section_is_present(report):
     out, _, _ = report
     page = (out / "index.html").read_text()
-    for section in ("summary", "results", "reported", "lambda", "memory", "models", "provenance"):
+    for section in ("summary", "results", "claims", "reported", "released", "cost", "lambda", "memory", "models",
+                    "provenance"):
         assert f"id='{section}'" in page
     assert "tuned on the test set" in page
     assert "http://" not in page and "https://" not in page, "self-contained: no external resources"
@@ -125,9 +126,12 @@ def test_lambda_plot_and_sweep_csv(report):
 @pytest.mark.skipif(find_browser() is None, reason="Chromium is not installed (Debian package `chromium`; .ci/run installs it)")
 def test_page_loads_in_headless_chromium_with_every_image_rendered(report):
     out, _, _ = report
-    check = check_page(out / "index.html")
+    check = check_page(out / "index.html", width=1280)
     assert check.images_total > 0 and check.images_ok == check.images_total
     assert check.console_errors == 0, check.messages
+    # every section unfolded, at 1280 px: no table reaches past the body, the page does not scroll sideways
+    assert check.body_width > 900 and 0 < check.widest_table <= check.body_width
+    assert check.tables_overflowing == 0 and check.page_overflow == 0
 
 
 class _Evidence:

@@ -45,3 +45,17 @@ def checkpoint_path(train_dir: Path, checkpoint) -> Path:
         raise InputError(f"{path} not found; models.<model>.infer.checkpoint must be 'final' or one of {saved}, "
                          "or re-run the train stage")
     return path
+
+
+def size_facts(train_dir: Path, checkpoint) -> dict:
+    """The report's cost table: parameters of the network (memory items kept outside it,
+    MNAD's, counted apart) and bytes of the checkpoint file. Per-category runs (a model per
+    MVTec AD category or digit) report their first category's."""
+    train_dir = Path(train_dir)
+    if not (train_dir / "final.pt").exists() and not (train_dir / "checkpoints").is_dir():
+        categories = sorted(p for p in train_dir.iterdir() if p.is_dir())
+        train_dir = categories[0] if categories else train_dir
+    path = checkpoint_path(train_dir, checkpoint)
+    model, items, _ = load_checkpoint(path)
+    return {"parameters": sum(p.numel() for p in model.parameters()),
+            "memory_items": 0 if items is None else int(items.numel()), "checkpoint_bytes": path.stat().st_size}

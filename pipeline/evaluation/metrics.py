@@ -65,6 +65,15 @@ def roc_points(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.n
     return np.r_[0.0, fp / max(fp[-1], 1)], np.r_[0.0, tp / max(tp[-1], 1)]
 
 
+def roc_on_grid(labels: np.ndarray, scores: np.ndarray, points: int = 101) -> tuple[np.ndarray, np.ndarray]:
+    """The ROC at `points` evenly spaced false positive rates: the best true positive rate
+    reached at or below each (a step curve, small enough to track and diff in DVC)."""
+    fpr, tpr = roc_points(labels, scores)
+    grid = np.linspace(0.0, 1.0, points)
+    best = np.maximum.accumulate(tpr)
+    return grid, best[np.searchsorted(fpr, grid, side="right") - 1]
+
+
 def average_ranks(values: np.ndarray) -> np.ndarray:
     """1-based ranks, ties sharing their average rank (scipy.stats.rankdata's default)."""
     values = np.asarray(values)

@@ -6,6 +6,8 @@
     model.py   the networks, and `build(config_dict)` to rebuild one from a checkpoint
     train.py   `recipe(params, dataset, model, seed)`: what the engine's epoch loop runs
     infer.py   `scorer(...)`: what the engine's per-video test loop runs
+    released.py (mnad, clip_ae) `import_checkpoint(folder, model)`: the official code's
+               checkpoints mapped onto our network (pipeline.engine.released)
 
 Families: mnad (MNAD and the reproducibility report's variants), clip_ae (MemAE and LNTRA:
 3D-conv autoencoders on 16-frame clips), daad (DAAD, block-wise memories + discriminator),
@@ -22,7 +24,8 @@ from pipeline.io import InputError
 from pipeline.params import model_section
 
 FAMILIES = ("mnad", "clip_ae", "daad", "image_ae")
-PARTS = ("spec", "config", "model", "train", "infer")
+PARTS = ("spec", "config", "model", "train", "infer", "released")
+RELEASED = ("mnad", "clip_ae")  # families whose official code published checkpoints (DAAD has no code)
 
 
 def load(family: str, part: str) -> ModuleType:

@@ -82,6 +82,16 @@ class Evaluation(Strict):
     bootstrap: NonNegative
 
 
+class ReleasedEntry(Strict):
+    """One official checkpoint folder, data/raw/checkpoints/<family>/<dataset>/<model>."""
+    dataset: str
+    model: str
+    size: dict[str, Any] = {}           # keys of profiles.paper.<family>.model that differ
+
+
+RELEASED_LISTS = ("memory_models", "plain_models", "clip_models")
+
+
 class Params(Loose):
     datasets: list[str]
     image_datasets: list[str]
@@ -102,6 +112,7 @@ class Params(Loose):
     prepare: dict[str, Prepare]
     models: dict[str, Model]
     evaluation: Evaluation
+    released: dict[Literal[RELEASED_LISTS], dict[str, ReleasedEntry]] = {}
 
     @field_validator("lambda_", mode="before")
     @classmethod
@@ -122,6 +133,14 @@ class Params(Loose):
             for dataset in getattr(self, key):
                 if dataset not in self.prepare:
                     raise ValueError(f"{key}: got {dataset!r}, which has no section prepare.{dataset}; add one")
+        for key, entries in self.released.items():
+            for name, entry in entries.items():
+                where = f"released.{key}.{name}"
+                if entry.model not in self.models:
+                    raise ValueError(f"{where}: model {entry.model!r} has no section models.{entry.model}")
+                if entry.dataset not in self.datasets:
+                    raise ValueError(f"{where}: dataset {entry.dataset!r} is not in `datasets`; add it there (released "
+                                     "weights are scored on its prepared test split)")
         return self
 
 

@@ -31,12 +31,15 @@ def screenshot(page: Path, out: Path, width: int = 1280, height: int = 2400) -> 
     browser = find_browser()
     if browser is None:
         return False
-    result = _run(browser, [f"--window-size={width},{height}", f"--screenshot={out.resolve()}", page.resolve().as_uri()])
+    result = _run(browser, [f"--window-size={width},{height}", "--virtual-time-budget=5000",
+                            f"--screenshot={out.resolve()}", page.resolve().as_uri()])
     return result.returncode == 0 and out.exists()
 
 
 # Put in the page's <head>: counts rendered images and errors (script errors, failed
-# resources, console.error) into <body data-*> once the page has loaded.
+# resources, console.error) into <body data-*> once the page has loaded. Opened as
+# index.html#selfcheck it first unfolds every <details>, then also records how far the page
+# is wider than the window and how many tables reach past the body's right edge.
 SELF_CHECK_SCRIPT = """<script>
 window.__errors = [];
 window.addEventListener("error", e => window.__errors.push(String(e.message || (e.target && e.target.src) || e)), true);
@@ -44,9 +47,19 @@ const __consoleError = console.error;
 console.error = (...args) => { window.__errors.push(args.join(" ")); __consoleError(...args); };
 window.addEventListener("load", () => {
   const images = Array.from(document.images);
-  document.body.dataset.imagesTotal = images.length;
-  document.body.dataset.imagesOk = images.filter(i => i.complete && i.naturalWidth > 0).length;
-  document.body.dataset.consoleErrors = window.__errors.length;
+  const body = document.body;
+  body.dataset.imagesTotal = images.length;
+  body.dataset.imagesOk = images.filter(i => i.complete && i.naturalWidth > 0).length;
+  body.dataset.consoleErrors = window.__errors.length;
+  if (location.hash !== "#selfcheck") return;
+  document.querySelectorAll("details").forEach(d => { d.open = true; });
+  const right = body.getBoundingClientRect().right - parseFloat(getComputedStyle(body).paddingRight);
+  const wide = Array.from(document.querySelectorAll("table")).filter(t => t.getBoundingClientRect().right > right + 1);
+  body.dataset.tablesOverflowing = wide.length;
+  body.dataset.pageOverflow = Math.max(0, document.documentElement.scrollWidth - window.innerWidth);
+  body.dataset.widestTable = Math.round(Math.max(0, ...Array.from(document.querySelectorAll("table"))
+    .map(t => t.getBoundingClientRect().width)));
+  body.dataset.bodyWidth = Math.round(right - body.getBoundingClientRect().left);
 });
 </script>"""
 
@@ -56,19 +69,27 @@ class LoadCheck:
     images_ok: int
     images_total: int
     console_errors: int
+    tables_overflowing: int   # with every <details> unfolded, at the window width
+    page_overflow: int        # px the page is wider than the window
+    widest_table: int         # px
+    body_width: int           # px
     messages: list[str]
 
 
-def check_page(page: Path) -> LoadCheck:
-    """Load the page headless; read what SELF_CHECK_SCRIPT wrote into <body data-*>
-    (-1 where it did not run), and the console lines Chromium logged."""
+def check_page(page: Path, width: int = 1280) -> LoadCheck:
+    """Load the page headless at `width` px with every section unfolded; read what
+    SELF_CHECK_SCRIPT wrote into <body data-*> (-1 where it did not run), and the console
+    lines Chromium logged."""
     browser = find_browser()
     if browser is None:
         raise RuntimeError("no Chromium found (install Debian package `chromium`)")
-    result = _run(browser, ["--virtual-time-budget=10000", "--dump-dom", page.resolve().as_uri()])
+    result = _run(browser, [f"--window-size={width},900", "--virtual-time-budget=10000", "--dump-dom",
+                            page.resolve().as_uri() + "#selfcheck"])
     def attribute(name: str) -> int:
         match = re.search(rf'data-{name}="(\d+)"', result.stdout)
         return int(match.group(1)) if match else -1
 
     messages = [line for line in result.stderr.splitlines() if ":CONSOLE" in line]
-    return LoadCheck(attribute("images-ok"), attribute("images-total"), attribute("console-errors"), messages)
+    return LoadCheck(attribute("images-ok"), attribute("images-total"), attribute("console-errors"),
+                     attribute("tables-overflowing"), attribute("page-overflow"), attribute("widest-table"),
+                     attribute("body-width"), messages)

@@ -14,6 +14,14 @@ from pipeline.io import read_json
 from pipeline.report.verdicts import ClaimSettings, reproduction_verdicts
 
 REFERENCE_FILE = Path(__file__).with_name("reference_numbers.csv")
+AUC_METRICS = ("auc", "auc_mean_category")
+COST_METRICS = ("seconds_per_frame", "fps", "train_minutes", "weights_mb")  # the cost table's
+
+
+def reference_numbers(metrics: tuple[str, ...] = AUC_METRICS) -> pd.DataFrame:
+    """The papers' reported numbers (reference_numbers.csv) of the given metrics."""
+    reference = pd.read_csv(REFERENCE_FILE, dtype={"model": str, "dataset": str})
+    return reference[reference.metric.isin(metrics)].reset_index(drop=True)
 
 
 def _metrics_row(m: dict, model: str, aucs: dict, interval: dict | None) -> dict:
@@ -24,7 +32,8 @@ def _metrics_row(m: dict, model: str, aucs: dict, interval: dict | None) -> dict
            "auc_micro_lo": None, "auc_micro_hi": None,
            "auc_micro_std": aucs.get("auc_micro_std"), "auc_macro": aucs["auc_macro"],
            "updated_fraction": aucs.get("updated_fraction"), "protocol": m.get("protocol", ""),
-           "per_category": m.get("per_category", False), "architecture": m.get("architecture", "")}
+           "per_category": m.get("per_category", False), "architecture": m.get("architecture", ""),
+           "parameters": m.get("parameters"), "checkpoint_bytes": m.get("checkpoint_bytes")}
     interval = interval or {}
     if interval.get("auc_micro"):
         row["auc_micro_lo"], row["auc_micro_hi"] = interval["auc_micro"]
@@ -55,7 +64,7 @@ def collect_figure_summaries(figure_root: Path) -> dict[tuple[str, str], dict]:
 def compare_with_reference(results: pd.DataFrame, settings: ClaimSettings) -> pd.DataFrame:
     """Frame-level AUC (pooled) against the papers' AUCs; DAAD's MVTec AD numbers are means of
     per-category AUROCs, compared with our macro AUC (one 'video' per category)."""
-    reference = pd.read_csv(REFERENCE_FILE, dtype={"model": str}).rename(columns={"value": "reported"})
+    reference = reference_numbers().rename(columns={"value": "reported"})
     ours = results[["dataset", "model", "auc_micro", "auc_micro_lo", "auc_micro_hi", "auc_macro", "lambda",
                     "checkpoint_epoch", "seeds", "architecture"]]
     ours = ours.rename(columns={"auc_micro": "ours", "auc_micro_lo": "ours_lo", "auc_micro_hi": "ours_hi"})

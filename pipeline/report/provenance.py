@@ -54,11 +54,12 @@ def facts(settings: dict) -> dict:
 def wall_times(root: Path = TIMINGS) -> pd.DataFrame:
     """One row per stage that logged a wall time: stage kind, dataset, model, seconds, device."""
     rows = []
-    for path in sorted(Path(root).glob("*/*/*.json")):
+    for path in sorted(Path(root).glob("*/*/**/*.json")):
+        stage, dataset, *model = path.relative_to(root).with_suffix("").parts  # model: <m> or released/<m>
         log = read_json(path)
-        rows.append({"stage": path.parent.parent.name, "dataset": path.parent.name, "model": path.stem,
-                     "seconds": log.get("seconds"), "device": log.get("device", ""), "host": log.get("host", "")})
-    return pd.DataFrame(rows, columns=["stage", "dataset", "model", "seconds", "device", "host"])
+        rows.append({"stage": stage, "dataset": dataset, "model": "/".join(model), "seconds": log.get("seconds"),
+                     "frames": log.get("frames"), "device": log.get("device", ""), "host": log.get("host", "")})
+    return pd.DataFrame(rows, columns=["stage", "dataset", "model", "seconds", "frames", "device", "host"])
 
 
 def write_timings_script(path: Path, times: pd.DataFrame) -> None:

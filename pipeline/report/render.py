@@ -67,30 +67,112 @@ def _cell(v) -> str:
     return html.escape(str(v))
 
 
-def _table(frame: pd.DataFrame) -> str:
+def _table(frame: pd.DataFrame, cls: str = "") -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>" for row in frame.itertuples(index=False))
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<table{f' class={cls!r}' if cls else ''}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _verdict_html(v: Verdict) -> str:
+def _details(summary: str, content: str, anchor: str = "", open_: bool = False) -> str:
+    return (f"<details{f' id={anchor!r}' if anchor else ''}{' open' if open_ else ''}><summary>{summary}</summary>"
+            f"{content}</details>")
+
+
+def _badge(outcome: str, text: str | None = None) -> str:
+    return f'<span class="verdict {outcome.replace(" ", "-")}">{html.escape(text or outcome)}</span>'
+
+
+def _verdict_html(v: Verdict, anchor: str) -> str:
     evidence = "".join(f"<li>{html.escape(e)}</li>" for e in v.evidence)
-    return (f'<div class="claim"><span class="verdict {v.verdict.replace(" ", "-")}">{html.escape(v.verdict)}</span> '
-            f'<b>{html.escape(v.paper)}:</b> {html.escape(v.claim)}<br><small>Rule: {html.escape(v.rule)}</small>'
-            f"<ul>{evidence}</ul></div>")
+    return (f'<div class="claim" id="{anchor}">{_badge(v.verdict)} <b>{html.escape(v.paper)}:</b> '
+            f"{html.escape(v.claim)}<br><small>Rule: {html.escape(v.rule)}</small><ul>{evidence}</ul></div>")
+
+
+# Columns of the verdict matrix: the embedded data first, then the benchmarks.
+MATRIX_ORDER = ("synthetic", "digits", "toy", "ped2", "avenue", "shanghaitech", "mvtec")
+SHORT = {"supported": "supported", "contradicted": "contra&shy;dicted", "inconclusive": "incon&shy;clusive",
+         "not supported": "not supported", "not testable here": "not testable", "not tested yet": "not tested"}
+
+
+def verdict_matrix(verdicts: list[Verdict]) -> str:
+    """Claims as rows, datasets as columns, each cell coloured by its outcome and linking to
+    the claim's evidence; the last column is the claim's overall verdict."""
+    seen = {d for v in verdicts for d in v.per_dataset}
+    columns = [d for d in MATRIX_ORDER if d in seen] + sorted(seen - set(MATRIX_ORDER))
+    head = "<th>claim</th>" + "".join(f"<th>{html.escape(d)}</th>" for d in columns) + "<th>overall</th>"
+    rows = []
+    for i, v in enumerate(verdicts):
+        def cell(outcome: str | None) -> str:
+            if outcome is None:
+                return "<td class='none'></td>"
+            return (f"<td class='cell {outcome.replace(' ', '-')}'><a href='#claim-{i}' title='{html.escape(outcome)}'>"
+                    f"{SHORT.get(outcome, html.escape(outcome))}</a></td>")
+        rows.append(f"<tr><td><a href='#claim-{i}'>{html.escape(v.paper)}</a>: {html.escape(v.claim)}</td>"
+                    + "".join(cell(v.per_dataset.get(d)) for d in columns) + cell(v.verdict) + "</tr>")
+    return f"<table class='matrix'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _interval(a, lo, hi) -> str:
+    return f"{fmt(a)} [{fmt(lo)}, {fmt(hi)}]" if lo is not None and not pd.isna(lo) else fmt(a)
 
 
 def results_table(results: pd.DataFrame) -> pd.DataFrame:
-    """The headline table: AUC with its interval, per dataset and variant."""
+    """Every results row with every column (auc_table.md): AUC with its interval."""
     shown = results.copy()
-    shown["AUC micro [95% CI]"] = [f"{fmt(a)} [{fmt(lo)}, {fmt(hi)}]" if lo is not None and not pd.isna(lo) else fmt(a)
-                                   for a, lo, hi in zip(shown.auc_micro, shown.auc_micro_lo, shown.auc_micro_hi)]
-    kinds = sorted(c for c in shown.columns if c.startswith("auc_") and not c.endswith(("_lo", "_hi", "_std"))
-                   and c not in ("auc_micro", "auc_macro"))
+    shown["AUC micro [95% CI]"] = [_interval(a, lo, hi) for a, lo, hi in
+                                   zip(shown.auc_micro, shown.auc_micro_lo, shown.auc_micro_hi)]
+    kinds = _kinds(shown)
     columns = ["dataset", "family", "model", "seeds", "checkpoint_epoch", "score", "AUC micro [95% CI]", "auc_micro_std",
                "auc_macro", *kinds, "updated_fraction", "protocol"]
     return shown[columns].rename(columns={"checkpoint_epoch": "epoch", "auc_micro_std": "std over seeds",
                                           "updated_fraction": "frames updating memory"}).sort_values(["dataset", "family", "model"])
+
+
+def _kinds(results: pd.DataFrame) -> list[str]:
+    return sorted(c for c in results.columns if c.startswith("auc_") and not c.endswith(("_lo", "_hi", "_std"))
+                  and c not in ("auc_micro", "auc_macro") and results[c].notna().any())
+
+
+def headline_table(results: pd.DataFrame, comparison: pd.DataFrame) -> pd.DataFrame:
+    """One row per trained (dataset, model): the few numbers a reader compares. `reported`
+    is the first paper table that reports the model (its own paper's, in file order)."""
+    models = results[~results.model.str.contains(r"\(", regex=True)].sort_values(["dataset", "family", "model"])
+    first = comparison[comparison.ours.notna()].drop_duplicates(["dataset", "model"]).set_index(["dataset", "model"])
+    rows = []
+    for r in models.itertuples():
+        ref = first.loc[(r.dataset, r.model)] if (r.dataset, r.model) in first.index else None
+        rows.append({"dataset": r.dataset, "model": r.model, "AUC micro [95% CI]": _interval(r.auc_micro, r.auc_micro_lo,
+                                                                                               r.auc_micro_hi),
+                     "AUC macro": r.auc_macro,
+                     "reported": f"{fmt(ref.reported)} ({ref.table.split(' (')[0]})" if ref is not None else "",
+                     "difference": ref.delta if ref is not None else None,
+                     "verdict": ref.verdict if ref is not None else "no reported number"})
+    return pd.DataFrame(rows, columns=["dataset", "model", "AUC micro [95% CI]", "AUC macro", "reported", "difference",
+                                       "verdict"])
+
+
+def _results_details(results: pd.DataFrame) -> str:
+    """What the headline leaves out: AUC per anomaly type (one table per dataset), how each
+    row was made, and the inference-time ablations."""
+    parts = []
+    for dataset, group in results[~results.model.str.contains(r"\(", regex=True)].groupby("dataset"):
+        kinds = _kinds(group)
+        if kinds:
+            table = group[["model"]].copy()
+            for kind in kinds:
+                table[kind.removeprefix("auc_")] = [_interval(a, lo, hi) for a, lo, hi in
+                                                    zip(group[kind], group[f"{kind}_lo"], group[f"{kind}_hi"])]
+            parts.append(f"<h4>{html.escape(dataset)}: AUC per anomaly type [95% CI]</h4>" + _table(table))
+    made = results[~results.model.str.contains(r"\(", regex=True)][
+        ["dataset", "model", "family", "seeds", "checkpoint_epoch", "score", "auc_micro_std", "protocol"]].rename(
+        columns={"checkpoint_epoch": "epoch", "auc_micro_std": "std over seeds"})
+    parts.append("<h4>How each row was made</h4>" + _table(made.sort_values(["dataset", "model"]), "wrap"))
+    ablations = results[results.model.str.contains(r"\(", regex=True)]
+    if len(ablations):
+        parts.append("<h4>Inference-time ablations of the trained models (no retraining)</h4>"
+                     + _table(ablations[["dataset", "model", "score", "auc_micro", "auc_macro", "updated_fraction"]]
+                              .rename(columns={"updated_fraction": "frames updating memory"})))
+    return _details("Per anomaly type, how each row was made, ablations", "".join(parts))
 
 
 def _sweep_section(sweeps: pd.DataFrame) -> str:
@@ -139,14 +221,43 @@ def _provenance(settings: dict) -> str:
     prov = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
                    for k, v in provenance.facts(settings).items())
     hashes = provenance.prepared_hashes()
-    return (f"<table>{prov}</table><h3>Wall time per stage</h3>"
+    return (f"<table class='wrap'>{prov}</table><h3>Wall time per stage</h3>"
             "<p>Measured on the machine that ran each stage (runs/timings/, not part of any hashed output), shown from "
-            f"<code>{provenance.TIMINGS_SCRIPT}</code> next to this page.</p><div id='wall-times'>n/a</div>"
-            + TIMINGS_LOADER
+            f"<code>{provenance.TIMINGS_SCRIPT}</code> next to this page.</p>"
+            + _details("Wall times", "<div id='wall-times'>n/a</div>")
             + "<h3>Prepared datasets (dvc.lock)</h3>" + (_table(hashes) if len(hashes) else "<p>no dvc.lock yet</p>"))
 
 
-# Renders the wall-time table from timings.js (window.memauditTimings) once the page loads.
+def cost_table(results: pd.DataFrame, reported_cost: pd.DataFrame) -> str:
+    """Per trained model: parameters and checkpoint size (from its outputs), training time
+    and inference speed (wall times, filled in from timings.js), and what the papers report
+    for the same model (any dataset), with their device."""
+    models = results[~results.model.str.contains(r"\(", regex=True)].sort_values(["dataset", "family", "model"])
+    units = {"seconds_per_frame": " s/frame", "fps": " fps", "train_minutes": " min training", "weights_mb": " MB"}
+    rows = []
+    for r in models.itertuples():
+        reported = reported_cost[reported_cost.model == r.model]
+        said = "; ".join(f"{v.value:g}{units[v.metric]}{f' on {v.dataset}' if isinstance(v.dataset, str) else ''} "
+                         f"({v.table.split(' (')[0]}, {str(v.note).split('device: ')[-1].split(';')[0]})"
+                         for v in reported.itertuples()) if len(reported) else ""
+        size = getattr(r, "checkpoint_bytes", None)
+        key = f"{r.dataset}/{r.model}"
+        rows.append(f"<tr><td>{html.escape(r.dataset)}</td><td>{html.escape(r.model)}</td>"
+                    f"<td>{_count(getattr(r, 'parameters', None))}</td>"
+                    f"<td>{'n/a' if size is None or pd.isna(size) else f'{size / 1e6:.1f} MB'}</td>"
+                    f"<td data-train='{html.escape(key)}'>n/a</td><td data-infer='{html.escape(key)}'>n/a</td>"
+                    f"<td>{html.escape(said)}</td></tr>")
+    head = "".join(f"<th>{c}</th>" for c in ("dataset", "model", "parameters", "checkpoint", "training (this run)",
+                                             "inference (this run)", "reported (paper, device)"))
+    return (f"<table class='wrap'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def _count(value) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{int(value):,}"
+
+
+# Fills the wall-time table and the cost table's measured cells from timings.js
+# (window.memauditTimings) once the page loads.
 TIMINGS_LOADER = f"""<script src="{provenance.TIMINGS_SCRIPT}"></script><script>
 window.addEventListener("load", () => {{
   const rows = window.memauditTimings || [];
@@ -156,21 +267,47 @@ window.addEventListener("load", () => {{
   const body = rows.map(r => "<tr>" + cols.map(c => "<td>" + cell(r[c]) + "</td>").join("") + "</tr>").join("");
   document.getElementById("wall-times").innerHTML =
     "<table><thead><tr>" + cols.map(c => "<th>" + c + "</th>").join("") + "</tr></thead><tbody>" + body + "</tbody></table>";
+  const by = {{}};
+  rows.forEach(r => {{ by[r.stage + ":" + r.dataset + "/" + r.model] = r; }});
+  document.querySelectorAll("[data-train]").forEach(td => {{
+    const r = by["train:" + td.dataset.train];
+    if (r) td.textContent = (r.seconds / 60).toFixed(1) + " min (" + (r.device || "?") + ")";
+  }});
+  document.querySelectorAll("[data-infer]").forEach(td => {{
+    const r = by["infer:" + td.dataset.infer];
+    if (r && r.frames) td.textContent = (r.frames / r.seconds).toFixed(1) + " frames/s (" + (r.device || "?") + ")";
+  }});
 }});
+</script>"""
+
+# A link to a folded section (#id) opens it and every <details> around it.
+OPEN_TARGET = """<script>
+function openTarget() {
+  let node = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+  if (!node) return;
+  for (let n = node; n; n = n.parentElement) if (n.tagName === "DETAILS") n.open = true;
+  node.scrollIntoView();
+}
+window.addEventListener("hashchange", openTarget);
+window.addEventListener("load", openTarget);
 </script>"""
 
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
-h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}h3{font-size:1.05em}
-table{border-collapse:collapse;font-size:.8em;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .45em;text-align:right}
+h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}h3{font-size:1.05em}h4{margin:.8em 0 .2em}
+table{border-collapse:collapse;font-size:.8em;margin:.5em 0;max-width:100%}td,th{border:1px solid #ccc;padding:.2em .45em;text-align:right}
 th{background:#f3f3f3}td:first-child,td:nth-child(2),td:last-child{text-align:left}
+table.wrap td,table.matrix td:first-child{overflow-wrap:anywhere;text-align:left}
+table.matrix td.cell{text-align:center;font-size:.9em;min-width:5.5em}table.matrix td.cell a{color:#fff;text-decoration:none;display:block}
 .claim{margin:.6em 0;padding:.5em .8em;background:#fafafa;border-left:4px solid #bbb}
 .verdict{font-weight:bold;padding:.1em .4em;border-radius:3px;color:#fff}
 .supported{background:#2e7d32}.not-supported,.contradicted{background:#c62828}.inconclusive{background:#ef6c00}
 .not-testable-here{background:#5c6bc0}.not-tested-yet{background:#757575}
 figure{display:inline-block;vertical-align:top;margin:.5em;max-width:31%}figure img{max-width:100%}
+figure.wide{display:block;max-width:100%}
 figcaption{font-size:.78em;color:#555}small{color:#555}nav a{margin-right:1em}
+details{margin:.4em 0}summary{cursor:pointer;font-weight:600}details.model{border-top:1px solid #eee;padding:.2em 0}
 """
 
 
@@ -199,54 +336,97 @@ narrow. A reported number is reproduced when it lies within our interval for tha
 shown.</p></details>"""
 
 
-def render(results, comparison, verdicts, sweeps, figure_root: Path, summaries: dict, provenance_settings: dict,
-           settings: ClaimSettings, toy_root: Path | None = None) -> str:
-    tested = comparison[comparison.verdict != "not tested yet"]
+def _released_section(weights: pd.DataFrame | None, profile: str) -> str:
+    if weights is None or weights.empty:
+        return "<p>No released checkpoint is known or imported.</p>"
+    weights = weights.drop(columns=["stated for the file"])  # equal to the reported numbers where stated (LNTRA)
+    imported = (~weights["released weights [95% CI]"].str.startswith("no checkpoint")).sum()
+    return (f"<p>Two halves of one question: do the authors' released weights give the reported number, and does "
+            f"retraining? Released files are scored by the same test pass, score and bootstrap as our models; a number "
+            f"is reproduced when it lies within the interval widened by the tolerance. {imported} of {len(weights)} "
+            f"published checkpoints are imported here; put a file where its row says and add it to params.yaml "
+            f"<code>released</code> (README: Released weights). Retrained rows use this run's profile "
+            f"(<code>{html.escape(profile)}</code>).</p>" + _table(weights, "wrap"))
+
+
+def _per_model(figure_root: Path, summaries: dict) -> str:
+    """One folded section per (dataset, model); a link to #<dataset>-<model> opens it."""
+    parts = []
+    for dataset, model in sorted(summaries):
+        folder = figure_root / dataset / model
+        figures = "".join(_figure(_img(folder / n), c).replace("<figure>", "<figure class='wide'>" if n == "timelines.png"
+                                                                 else "<figure>")
+                          for n, c in FIGURE_CAPTIONS.items() if (folder / n).exists())
+        parts.append(f"<details class='model' id='{html.escape(dataset)}-{html.escape(model)}'><summary>"
+                     f"{html.escape(dataset)} / {html.escape(model)}</summary>{figures}</details>")
+    return ("<p>Click a model to unfold its figures (ROC, score timelines, losses, worst frames, memory use, "
+            "t-SNE).</p>" + "".join(parts))
+
+
+def _reported_section(comparison: pd.DataFrame) -> str:
+    tested = comparison[comparison.verdict != "not tested yet"].copy()
     untested = comparison[comparison.verdict == "not tested yet"]
+    if len(tested):
+        tested["ours [95% CI]"] = [_interval(a, lo, hi) for a, lo, hi in zip(tested.ours, tested.ours_lo, tested.ours_hi)]
+        main = _table(tested[["paper", "table", "row", "dataset", "model", "reported", "ours [95% CI]", "delta",
+                              "verdict"]], "wrap")
+        how = _details("How each compared row was made (lambda, epoch, architecture, note)",
+                       _table(tested[["table", "dataset", "model", "lambda", "checkpoint_epoch", "architecture", "note"]],
+                              "wrap"))
+    else:
+        main = ("<p>No reported number could be compared yet: the papers report on Ped2, Avenue, ShanghaiTech, MNIST, "
+                "CIFAR-10 and MVTec AD, none of which is prepared in this run (see README, adding datasets).</p>")
+        how = ""
+    return main + how + _details(f"{len(untested)} reported numbers not tested in this run",
+                                 _table(untested[["paper", "table", "row", "dataset", "model", "reported", "note"]],
+                                        "wrap"))
+
+
+def render(results, comparison, verdicts, sweeps, figure_root: Path, summaries: dict, provenance_settings: dict,
+           settings: ClaimSettings, toy_root: Path | None = None, weights: pd.DataFrame | None = None,
+           reported_cost: pd.DataFrame | None = None) -> str:
     datasets = sorted(results.dataset.unique())
     counts = pd.Series([v.verdict for v in verdicts]).value_counts().to_dict()
     seeds = sorted(set(results.seeds))
+    anchors = [f"claim-{i}" for i in range(len(verdicts))]
     sections = [
-        ("summary", "Summary: claims and verdicts",
+        ("summary", "Claims at a glance",
          "<p>" + ", ".join(f"{counts[o]} {o}" for o in OUTCOMES if counts.get(o)) + ". "
          f"Every verdict rests on {settings.resamples} bootstrap draws of test videos"
          + (f" and of {', '.join(map(str, seeds))} training seeds per model" if seeds != [1] else
             " of one training seed per model: its intervals cover test-set variation only, not training variation "
-            "(set `seeds: [0, 1, 2]` for both)") + ".</p>" + METHOD_NOTE + "".join(map(_verdict_html, verdicts))),
-        ("results", "Results: frame-level AUC per dataset and variant",
-         "<p>AUC micro: all scored frames of all test videos pooled into one ROC (the official MNAD evaluation); macro: "
-         "mean of per-video AUCs; per anomaly type: pooled over the videos holding that type. Protocol: which frames "
-         "are scored (prediction models from the 5th frame of each video, the first four have no prediction) and how "
-         "scores are normalised (per-video min-max is MNAD eq. 17). Rows in parentheses are inference-time ablations "
-         "of the trained model above them.</p>" + _table(results_table(results))),
-        ("reported", "Ours versus reported numbers",
-         (_table(tested[["paper", "table", "row", "dataset", "model", "reported", "ours", "ours_lo", "ours_hi", "delta",
-                         "lambda", "checkpoint_epoch", "verdict", "note", "architecture"]]) if len(tested)
-          else "<p>No reported number could be compared yet: the papers report on Ped2, Avenue, ShanghaiTech, MNIST, "
-               "CIFAR-10 and MVTec AD, none of which is prepared in this run (see README, adding datasets).</p>")
-         + f"<details><summary>{len(untested)} reported numbers not tested in this run</summary>"
-         + _table(untested[["paper", "table", "row", "dataset", "model", "reported", "note"]]) + "</details>"),
+            "(set `seeds: [0, 1, 2]` for both)") + ". A cell links to the claim's evidence below.</p>"
+         + verdict_matrix(verdicts)),
+        ("results", "Headline results: frame-level AUC per dataset and model",
+         "<p>AUC micro: all scored frames of all test videos pooled into one ROC (the official MNAD evaluation), with "
+         "its 95% bootstrap interval over test videos; macro: mean of per-video AUCs. Reported: the first paper table "
+         "that reports the model on that dataset; verdict: whether it lies within our interval widened by "
+         f"{settings.tolerance:.2f}.</p>" + _table(headline_table(results, comparison)) + _results_details(results)),
+        ("claims", "Claims and their evidence",
+         METHOD_NOTE + "".join(_verdict_html(v, a) for v, a in zip(verdicts, anchors))),
+        ("reported", "Ours versus reported numbers", _reported_section(comparison)),
+        ("released", "Released weights vs retrained vs reported",
+         _released_section(weights, str(provenance_settings.get("profile", "")))),
+        ("cost", "Cost: size, training time, inference speed",
+         "<p>Parameters and checkpoint size come from this run's checkpoints; training time and inference speed are "
+         "the stages' wall times on the device named (process start-up and data loading included), beside what the "
+         "papers report on theirs (GPU numbers; a CPU run is not comparable in speed, only in size).</p>"
+         + cost_table(results, reported_cost if reported_cost is not None else pd.DataFrame(
+             columns=["model", "metric", "value", "dataset", "table", "note"]))),
         ("lambda", "Lambda sweep (eq. 16)", _sweep_section(sweeps)),
         ("memory", "Memory usage and feature space", _memory_table(summaries) + _side_by_side(figure_root, datasets)),
-        ("models", "Per model", ""),
+        ("models", "Per model", _per_model(figure_root, summaries)),
         ("toy", "DAAD Fig. 1 toy: block size against what gets rebuilt", _toy_section(toy_root)),
         ("implementation", "Implementations: what follows the papers, the official code, or a choice",
          "<dl>" + "".join(f"<dt><b>{html.escape(t)}</b></dt><dd>{html.escape(d)}</dd>" for t, d in IMPLEMENTATION_NOTES)
          + "</dl>"),
-        ("provenance", "Provenance", _provenance(provenance_settings)),
+        ("provenance", "Provenance", _provenance(provenance_settings) + TIMINGS_LOADER),
     ]
-    per_model = []
-    for dataset, model in sorted(summaries):
-        folder = figure_root / dataset / model
-        figures = "".join(_figure(_img(folder / n), c) for n, c in FIGURE_CAPTIONS.items() if (folder / n).exists())
-        per_model.append(f"<h3 id='{html.escape(dataset)}-{html.escape(model)}'>{html.escape(dataset)} / "
-                         f"{html.escape(model)}</h3>{figures}")
-    sections[5] = ("models", "Per model", "".join(per_model))
     nav = "".join(f"<a href='#{key}'>{html.escape(title.split(':')[0])}</a>" for key, title, _ in sections)
     body = "".join(f"<h2 id='{key}'>{html.escape(title)}</h2>{content}" for key, title, content in sections)
     return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>memaudit report</title>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{STYLE}</style>{SELF_CHECK_SCRIPT}"
-            f"</head><body><h1>memaudit: reproducibility audit of memory-augmented video anomaly detection</h1>"
-            f"<p>Every number on this page is computed by the pipeline (<code>dvc repro</code>) from its own outputs; "
-            f"reported numbers come from <code>pipeline/reference_numbers.csv</code>, each with its paper and table.</p>"
-            f"<nav>{nav}</nav>{body}</body></html>")
+            f"{OPEN_TARGET}</head><body><h1>memaudit: reproducibility audit of memory-augmented video anomaly detection"
+            f"</h1><p>Every number on this page is computed by the pipeline (<code>dvc repro</code>) from its own "
+            f"outputs; reported numbers come from <code>pipeline/report/reference_numbers.csv</code>, each with its "
+            f"paper and table.</p><nav>{nav}</nav>{body}</body></html>")

@@ -125,16 +125,23 @@ def effect_line(reference: pd.DataFrame, dataset: str, a: str, b: str, d: Differ
             f"[{_signed(d.lo)}, {_signed(d.hi)}]: effect size {'reproduced' if inside else 'not reproduced'}")
 
 
+def reproduced(reported: float, ours, lo, hi, tolerance: float) -> str:
+    """A reported number is reproduced (supported) if it lies within our interval widened by
+    the tolerance, or within the tolerance of our AUC when there is no interval."""
+    if ours is None or pd.isna(ours):
+        return NOT_TESTED
+    lo = ours if lo is None or pd.isna(lo) else lo
+    hi = ours if hi is None or pd.isna(hi) else hi
+    return SUPPORTED if lo - tolerance <= reported <= hi + tolerance else NOT_SUPPORTED
+
+
 def reproduction_verdicts(comparison: pd.DataFrame, s: ClaimSettings) -> pd.DataFrame:
-    """Per reported number: reproduced if it lies within our interval widened by the tolerance
-    (or within the tolerance of our AUC when there is no interval). With one training seed
-    the interval covers test-set variation only, which the note says."""
+    """Per reported number: `reproduced`. With one training seed the interval covers
+    test-set variation only, which the note says."""
     out = comparison.copy()
     out["delta"] = out.ours - out.reported
-    lo = out.ours_lo.fillna(out.ours)
-    hi = out.ours_hi.fillna(out.ours)
-    inside = (out.reported >= lo - s.tolerance) & (out.reported <= hi + s.tolerance)
-    out["verdict"] = np.where(out.ours.isna(), NOT_TESTED, np.where(inside, SUPPORTED, NOT_SUPPORTED))
+    out["verdict"] = [reproduced(r, o, lo, hi, s.tolerance)
+                      for r, o, lo, hi in zip(out.reported, out.ours, out.ours_lo, out.ours_hi)]
     one_seed = out.seeds.fillna(0) == 1
     out["note"] = np.where(out.ours.isna(), out.note.fillna(""),
                            np.where(one_seed, "interval over test videos of one training seed", ""))

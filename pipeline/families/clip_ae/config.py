@@ -31,9 +31,11 @@ class ClipInferConfig:
     seed: int = 0
 
 
-def model_config(params: dict, model: str) -> MemAEConfig:
+def model_config(params: dict, model: str, size: dict | None = None) -> MemAEConfig:
+    """The variant's network at the profile's size, or at `size` (an imported checkpoint's:
+    the official network's, pipeline.engine.released)."""
     section = model_section(params, model)["train"]
-    size = profile_section(params, FAMILY)["model"]
+    size = profile_section(params, FAMILY)["model"] if size is None else size
     return MemAEConfig(image_size=size["image_size"], widths=tuple(size["widths"]),
                        **{k: v for k, v in section.items() if k in ARCHITECTURE})
 

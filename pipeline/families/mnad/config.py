@@ -44,9 +44,12 @@ class InferConfig:
     seed: int = 0
 
 
-def model_config(params: dict, model: str) -> MNADConfig:
+def model_config(params: dict, model: str, size: dict | None = None) -> MNADConfig:
+    """The variant's network at the profile's size, or at `size` (an imported checkpoint's:
+    the official network's, pipeline.engine.released)."""
     section = model_section(params, model)["train"]
-    return MNADConfig(**{k: v for k, v in section.items() if k in ARCHITECTURE}, **profile_section(params, FAMILY)["model"])
+    size = profile_section(params, FAMILY)["model"] if size is None else size
+    return MNADConfig(**{k: v for k, v in section.items() if k in ARCHITECTURE}, **size)
 
 
 def train_configs(params: dict, dataset: str, model: str, seed: int) -> tuple[MNADConfig, TrainConfig, LoopConfig]:
