@@ -14,12 +14,14 @@ from pipeline.data.synthetic import SyntheticConfig, generate
 
 
 def make_data(size: int, train_videos: int, test_per_type: int) -> tuple[tempfile.TemporaryDirectory, Path, Path]:
-    """A synthetic dataset twice: prepared arrays (our path) and JPEG folders (official path)."""
+    """A synthetic dataset three times: prepared as raw arrays (`prepared`, our path), prepared
+    in the compressed format (`prepared_delta`, next to it), and as JPEG folders (official path)."""
     tmp = tempfile.TemporaryDirectory()
     root = Path(tmp.name)
-    write_dataset(root / "prepared", "synthetic",
-                  generate(SyntheticConfig(size=size, radius=10 * size / 64, speed=5 * size / 64, fast_speed=10 * size / 64,
-                                           train_videos=train_videos, test_videos_per_type=test_per_type)))
+    records = generate(SyntheticConfig(size=size, radius=10 * size / 64, speed=5 * size / 64, fast_speed=10 * size / 64,
+                                       train_videos=train_videos, test_videos_per_type=test_per_type))
+    write_dataset(root / "prepared", "synthetic", records)
+    write_dataset(root / "prepared_ffv1", "synthetic", records, storage_format="ffv1")
     ds = PreparedDataset(root / "prepared")
     for split in ("train", "test"):
         for video in ds.videos(split):

@@ -12,6 +12,8 @@ from _common import arguments, run
 from pipeline.io import InputError
 from pipeline.params import load_params
 
+STORAGE_DEFAULT = "npy"  # prepare.<name>.format when absent (pipeline.params.schema.Prepare)
+
 
 def parse(argv=None) -> argparse.Namespace:
     return arguments(argv, "dataset", "raw_dir", "out_dir")
@@ -36,10 +38,11 @@ def main():
         write_dataset(args.out_dir, "digits", oneclass_records(DigitsConfig(**cfg)))
     elif args.dataset == "mvtec":
         from pipeline.data.mvtec import prepare_mvtec
-        prepare_mvtec(Path(args.raw_dir), Path(args.out_dir), cfg["size"])
+        prepare_mvtec(Path(args.raw_dir), Path(args.out_dir), cfg["size"], cfg.get("format", STORAGE_DEFAULT))
     else:
         from pipeline.data.real import prepare_real
-        prepare_real(args.dataset, Path(args.raw_dir), Path(args.out_dir), cfg["size"], cfg["workers"])
+        prepare_real(args.dataset, Path(args.raw_dir), Path(args.out_dir), cfg["size"], cfg["workers"],
+                     cfg.get("format", STORAGE_DEFAULT), cfg.get("jpeg_round_trip", False))
     return args.out_dir
 
 

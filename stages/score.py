@@ -1,9 +1,14 @@
 """score@<dataset>-<model> (and score_memory, score_clip, ...): abnormality score and AUC,
-as the model's family spec says (MNAD eq. 16 with lambda; the others models.<m>.score.terms).
+as the model's family spec says (MNAD eq. 16 with lambda; the others models.<m>.score.terms),
+then the model's figures (pipeline.figures): ROC, score timelines, losses, worst frames,
+memory use, t-SNE. One stage for both: the figures read the scores, and a stage of its own
+cost more in DVC bookkeeping than the figures take.
 
-usage: python stages/score.py <dataset> <model> <infer_dir> <out_dir> --family <family>
-params: models.<model>.{family,score}, evaluation.bootstrap, and what the family spec reads
-        (MNAD: models.<model>.train.memory; with memory also lambda, models.<model>.infer.test_time_update)
+usage: python stages/score.py <dataset> <model> <train_dir> <infer_dir> <out_dir> <figures_dir>
+       --family <family> --models <model list>
+params: models.<model>.{family,score}, evaluation.bootstrap, figures, and what the family spec
+        reads (MNAD: models.<model>.train.memory; with memory also lambda,
+        models.<model>.infer.test_time_update)
 """
 import argparse
 from pathlib import Path
@@ -19,18 +24,22 @@ from pipeline.params import load_params
 
 
 def parse(argv=None) -> argparse.Namespace:
-    return arguments(argv, "dataset", "model", "infer_dir", "out_dir", family=True, model_list=True)
+    return arguments(argv, "dataset", "model", "train_dir", "infer_dir", "out_dir", "figures_dir", family=True,
+                     model_list=True)
 
 
 def settings(params: dict, args: argparse.Namespace):
-    """(score plan, bootstrap resamples)."""
+    """(score plan, bootstrap resamples, figure settings)."""
     check_listing(params, args.model, args.family, args.models)
-    return families.load(args.family, "spec").score_plan(params, args.model), params["evaluation"]["bootstrap"]
+    return (families.load(args.family, "spec").score_plan(params, args.model), params["evaluation"]["bootstrap"],
+            dict(params["figures"]))
 
 
 def main():
+    from pipeline.figures import model_figures
+
     args = parse()
-    plan, bootstrap = settings(load_params(), args)
+    plan, bootstrap, figures = settings(load_params(), args)
     scores, metrics = evaluate(args.infer_dir, plan, bootstrap=bootstrap)
     facts = read_json(seed_dirs(args.infer_dir)[0] / INFERENCE)
     out = Path(args.out_dir)
@@ -42,6 +51,8 @@ def main():
                **{k: facts.get(k) for k in ("parameters", "memory_items", "checkpoint_bytes")}, **metrics}
     write_json(out / "metrics.json", metrics)
     print(f"{args.dataset}/{args.model}: AUC micro {metrics['auc_micro']} macro {metrics['auc_macro']}")
+    model_figures(f"{args.dataset} / {args.model}", scores, Path(args.train_dir), Path(args.infer_dir),
+                  Path(args.figures_dir), figures)
     return out
 
 

@@ -87,7 +87,7 @@ def test_repro_builds_the_whole_audit(repo):
     ran = _stages_run(first)
     models = 4 + len(CLIP_MODELS) + len(DAAD_MODELS) + len(ONECLASS_MODELS)
     assert {"prepare@synthetic", "prepare_oneclass@digits", "daad_toy", "report"} <= ran
-    assert len(ran) == 2 + 4 * models + 2
+    assert len(ran) == 2 + 3 * models + 2
     table = pd.read_csv(repo / "reports" / "auc_table.csv")
     assert sorted(m for m in table.model if "(" not in m) == sorted(
         ["pred", "pred_mem", "recon", "recon_mem", *CLIP_MODELS, *DAAD_MODELS, *ONECLASS_MODELS])
@@ -137,7 +137,7 @@ def test_lambda_invalidates_only_memory_scoring_and_what_follows(repo):
     assert set(status) == {f"score_memory@synthetic-{m}" for m in MEMORY_MODELS} | {"report"}
     ran = _stages_run(_run(dvc + ["repro"], repo, env))
     assert ran == {*(f"score_memory@synthetic-{m}" for m in MEMORY_MODELS),
-                   *(f"figures_memory@synthetic-{m}" for m in MEMORY_MODELS), "report"}
+                   "report"}
     metrics = json.loads((repo / "runs/score/synthetic/pred_mem/metrics.json").read_text())
     assert metrics["lambda"] == 0.65
     plain = json.loads((repo / "runs/score/synthetic/pred/metrics.json").read_text())
@@ -150,7 +150,7 @@ def test_supervision_invalidates_only_memory_training_and_what_follows(repo):
     status = json.loads(_run(dvc + ["status", "--json"], repo, env))
     assert set(status) == {f"train_memory@synthetic-{m}" for m in MEMORY_MODELS} | {"report"}
     ran = _stages_run(_run(dvc + ["repro"], repo, env))
-    expected = {f"{group}@synthetic-{m}" for group in ("train_memory", "infer_memory", "score_memory", "figures_memory")
+    expected = {f"{group}@synthetic-{m}" for group in ("train_memory", "infer_memory", "score_memory")
                 for m in MEMORY_MODELS}
     assert ran == expected | {"report"}
 
@@ -186,7 +186,7 @@ def test_released_checkpoints_are_imported_scored_and_reported(repo):
     ran = _stages_run(_run(dvc + ["repro"], repo, env))
     chains = {"synthetic-pred_mem": "", "synthetic-lntra_skip": "_clip"}
     assert ran == {f"{kind}{suffix}@{key}" for key, suffix in chains.items()
-                   for kind in ("import_released", "infer_released", "score_released", "figures_released")} | {"report"}
+                   for kind in ("import_released", "infer_released", "score_released")} | {"report"}
     metrics = json.loads((repo / "runs/score/synthetic/released/pred_mem/metrics.json").read_text())
     assert set(metrics["weights"]["files"]) == {"model.pth", "keys.pt"} and 0 <= metrics["auc_micro"] <= 1
     assert "without test-time update" in metrics["ablations"]  # lambda and the ablations apply as to our models
@@ -198,7 +198,7 @@ def test_released_checkpoints_are_imported_scored_and_reported(repo):
     save_lntra(raw / "clip_ae" / "synthetic" / "lntra_skip" / "model_59.pth", (4, 6, 8, 8), seed=1)
     ran = _stages_run(_run(dvc + ["repro"], repo, env))
     assert ran == {f"{kind}_clip@synthetic-lntra_skip" for kind in ("import_released", "infer_released",
-                                                                     "score_released", "figures_released")} | {"report"}
+                                                                     "score_released")} | {"report"}
 
 
 def test_repro_with_shanghaitech_and_mvtec_layouts_adds_their_rows(tmp_path):

@@ -125,8 +125,8 @@ def test_cuda_without_a_gpu_is_a_clear_error():
 
 def test_a_stage_prints_the_params_error_as_one_line(tmp_path):
     (tmp_path / "params.yaml").write_text(yaml.safe_dump({**PARAMS, "lambda": "abc"}, sort_keys=False))
-    result = subprocess.run([sys.executable, str(ROOT / "stages" / "score.py"), "synthetic", "pred_mem", "in", "out",
-                             "--family", "mnad", "--models", "memory_models"], cwd=tmp_path, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, str(ROOT / "stages" / "score.py"), "synthetic", "pred_mem", "train", "in",
+                             "out", "figures", "--family", "mnad", "--models", "memory_models"], cwd=tmp_path, capture_output=True, text=True)
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 2 and lines == [
         "error: params.yaml: lambda: got 'abc'; use paper (each model's paper value) or a number in [0, 1]"]

@@ -89,3 +89,22 @@ def test_usage_entropy_and_its_paired_difference():
     d = paired_entropy_difference(spread, lopsided, resamples=200)
     assert d.estimate > 0.5 and direction(d) == SUPPORTED
     assert direction(paired_entropy_difference(lopsided, spread, resamples=200)) == CONTRADICTED
+
+
+def test_pooled_auc_of_a_draw_weights_frames_by_repeats_and_equals_concatenation():
+    from pipeline.evaluation.metrics import PooledAUC, rank_auc
+
+    videos = [(np.array([1, 0]), np.array([0.9, 0.1])), (np.array([0, 1]), np.array([0.5, 0.5]))]
+    # draw [0, 1, 1]: positives 0.9, 0.5, 0.5; negatives 0.1, 0.5, 0.5. 0.9 beats all three (3);
+    # each 0.5 beats 0.1 and ties the two 0.5s (1 + 2 * 0.5): 3 + 2 * 2 = 7 of 9 pairs
+    pooled = PooledAUC(videos)
+    assert pooled.auc(np.array([0, 1, 1])) == pytest.approx(7 / 9)
+    assert pooled.auc(np.array([1, 1])) == 0.5
+    assert pooled.auc(np.array([0, 0])) == 1.0
+    rng = np.random.default_rng(0)
+    many = [(rng.integers(0, 2, 30), np.round(rng.normal(size=30), 1)) for _ in range(6)]
+    pooled = PooledAUC(many)
+    for _ in range(50):
+        pick = rng.integers(0, 6, 6)
+        expected = rank_auc(np.concatenate([many[i][0] for i in pick]), np.concatenate([many[i][1] for i in pick]))
+        assert pooled.auc(pick) == expected  # bit for bit: every term is an integer or a half

@@ -2,11 +2,13 @@
 
     <root>/index.csv                     one row per frame: split, video, frame, label, anomaly_type
     <root>/videos/<split>/<video>.npy    uint8 array (T, H, W, 3), RGB, frame t at [t]
-    <root>/manifest.json                 per video: frames, height, width, sha256 of the array
+           or <video>.mkv, .delta.npz   the same array, stored losslessly compressed
+    <root>/manifest.json                 the storage format; per video: frames, height, width,
+                                         sha256 of the (decoded) array
 
-One array per video (not one file per frame) keeps DVC fast on datasets of
-hundreds of thousands of frames, and frame numbers are zero-based by construction.
-Labels: 0 normal, 1 abnormal (training frames are all 0).
+One file per video (not one per frame) keeps DVC fast on datasets of hundreds of thousands
+of frames, and frame numbers are zero-based by construction. Labels: 0 normal, 1 abnormal
+(training frames are all 0). Storage formats: pipeline.data.storage.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.artifacts import NORMAL  # noqa: F401 (re-exported: the preparers label frames with it)
+from pipeline.data import storage
 from pipeline.io import InputError, atomic_path, read_json, write_csv, write_json
 
 INDEX_COLUMNS = ["split", "video", "frame", "label", "anomaly_type"]
@@ -38,17 +41,27 @@ class VideoRecord:
     anomaly_types: list[str]  # (T,) "normal" or the anomaly's type
 
 
-def video_path(root: Path, split: str, video: str) -> Path:
-    return Path(root) / "videos" / split / f"{video}.npy"
+def video_path(root: Path, split: str, video: str, storage_format: str = "npy") -> Path:
+    return Path(root) / "videos" / split / f"{video}{storage.SUFFIX[storage_format]}"
+
+
+def read_video_file(path: Path, start: int = 0, stop: int | None = None) -> np.ndarray:
+    """Frames [start, stop) of a prepared video file, whatever its format: a memory map of
+    a raw array, or the decoded chunks of a compressed one."""
+    if path.name.endswith(storage.DELTA_SUFFIX):
+        return storage.DeltaVideo(path).read(start, stop)
+    if path.suffix == storage.SUFFIX["ffv1"]:
+        return storage.FFV1Video(path).read(start, stop)
+    return np.load(path, mmap_mode="r")[start:stop]
 
 
 def array_sha256(array: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
 
 
-def write_dataset(root: str | Path, name: str, records: list[VideoRecord]) -> None:
+def write_dataset(root: str | Path, name: str, records: list[VideoRecord], storage_format: str = "npy") -> None:
     """Write a whole in-memory dataset; `root` appears only when complete."""
-    writer = DatasetWriter(root, name, resume=False)
+    writer = DatasetWriter(root, name, resume=False, storage_format=storage_format)
     try:
         for rec in records:
             writer.add(rec)
@@ -71,8 +84,12 @@ class DatasetWriter:
     back to the parent), then registered with `register`."""
 
     def __init__(self, root: str | Path, name: str, resume: bool = True, settings: dict | None = None,
-                 sources: dict | None = None):
+                 sources: dict | None = None, storage_format: str = "npy"):
+        if storage_format not in storage.FORMATS:
+            raise InputError(f"params.yaml prepare.{name}.format: got {storage_format!r}; use one of "
+                             f"{', '.join(storage.FORMATS)}")
         self.root, self.name, self.settings, self.sources = Path(root), name, settings or {}, sources
+        self.format = storage_format
         self.partial = self.root.parent / f".{self.root.name}.partial"
         if not resume and self.partial.exists():
             shutil.rmtree(self.partial)
@@ -88,7 +105,7 @@ class DatasetWriter:
         record_file = _record_path(self.partial, split, video)
         if record_file.exists():
             record = read_json(record_file)
-            path = video_path(self.partial, split, video)
+            path = video_path(self.partial, split, video, self.format)
             if (record.get("source") == fingerprint and record.get("prepared_with") == self.settings
                     and path.exists() and _verifies(path, record["manifest"])):
                 return record
@@ -96,16 +113,16 @@ class DatasetWriter:
 
     def _reuse_previous(self, split: str, video: str, fingerprint: dict) -> dict | None:
         manifest_file = self.root / "manifest.json"
-        if not manifest_file.exists():
+        if not manifest_file.exists() or read_json(manifest_file).get("format", "npy") != self.format:
             return None
         entry = read_json(manifest_file)["videos"].get(f"{split}/{video}")
-        source = video_path(self.root, split, video)
+        source = video_path(self.root, split, video, self.format)
         if (entry is None or entry.get("source") != fingerprint or entry.get("prepared_with") != self.settings
                 or not source.exists() or not _verifies(source, entry)):
             return None
         index = pd.read_csv(self.root / "index.csv", dtype={"video": str, "split": str, "anomaly_type": str})
         rows = index[(index.split == split) & (index.video == video)].sort_values("frame")
-        target = video_path(self.partial, split, video)
+        target = video_path(self.partial, split, video, self.format)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.unlink(missing_ok=True)
         try:
@@ -120,7 +137,7 @@ class DatasetWriter:
         return record
 
     def add(self, rec: VideoRecord, fingerprint: dict | None = None) -> None:
-        self.register(write_video(self.partial, rec, fingerprint, self.settings))
+        self.register(write_video(self.partial, rec, fingerprint, self.settings, storage_format=self.format))
 
     def register(self, record: dict) -> None:
         self.records[f"{record['split']}/{record['video']}"] = record
@@ -132,13 +149,13 @@ class DatasetWriter:
                               "label": r["labels"], "anomaly_type": r["anomaly_types"]})
                 for _, r in sorted(self.records.items())]
         # Drop leftovers of videos that are no longer in the source.
-        keep = {video_path(self.partial, r["split"], r["video"]) for r in self.records.values()}
-        for path in (self.partial / "videos").glob("*/*.npy"):
+        keep = {video_path(self.partial, r["split"], r["video"], self.format) for r in self.records.values()}
+        for path in (self.partial / "videos").glob("*/*"):
             if path not in keep:
                 path.unlink()
         write_csv(self.partial / "index.csv", pd.concat(rows, ignore_index=True)[INDEX_COLUMNS])
         write_json(self.partial / "manifest.json", {
-            "dataset": self.name, **({"prepared_with": self.settings} if self.settings else {}),
+            "dataset": self.name, "format": self.format, **({"prepared_with": self.settings} if self.settings else {}),
             **({"source_files": self.sources} if self.sources else {}),
             "videos": {key: {**r["manifest"], **({"source": r["source"]} if r.get("source") else {}),
                              **({"prepared_with": r["prepared_with"]} if r.get("prepared_with") else {})}
@@ -150,13 +167,18 @@ class DatasetWriter:
 
 
 def write_video(partial: Path, rec: VideoRecord, fingerprint: dict | None = None, settings: dict | None = None,
-                facts: dict | None = None) -> dict:
+                facts: dict | None = None, storage_format: str = "npy") -> dict:
     """Check and write one video (array, then its record); return the record. `facts` adds
     to the video's manifest entry (e.g. a container's declared frame count)."""
     _check_record(rec)
-    path = video_path(partial, rec.split, rec.video)
-    with atomic_path(path, suffix=".npy") as tmp:
-        np.save(tmp, rec.frames)
+    path = video_path(partial, rec.split, rec.video, storage_format)
+    if storage_format == "delta":
+        storage.write_frames(path, rec.frames)
+    elif storage_format == "ffv1":
+        storage.write_ffv1(path, rec.frames)
+    else:
+        with atomic_path(path, suffix=".npy") as tmp:
+            np.save(tmp, rec.frames)
     record = {"split": rec.split, "video": rec.video, "labels": [int(v) for v in rec.labels],
               "anomaly_types": list(rec.anomaly_types), "manifest": {**_manifest_entry(rec.frames), **(facts or {})},
               "source": fingerprint, "prepared_with": settings or {}}
@@ -165,7 +187,7 @@ def write_video(partial: Path, rec: VideoRecord, fingerprint: dict | None = None
 
 
 def _verifies(path: Path, manifest_entry: dict) -> bool:
-    return array_sha256(np.load(path, mmap_mode="r")) == manifest_entry["sha256"]
+    return array_sha256(read_video_file(path)) == manifest_entry["sha256"]
 
 
 def _record_path(partial: Path, split: str, video: str) -> Path:
@@ -212,9 +234,13 @@ class PreparedDataset:
     def videos(self, split: str) -> list[str]:
         return sorted(self.index.loc[self.index.split == split, "video"].unique())
 
-    def frames(self, split: str, video: str) -> np.ndarray:
-        """(T, H, W, 3) uint8, memory-mapped."""
-        return np.load(video_path(self.root, split, video), mmap_mode="r")
+    @property
+    def storage_format(self) -> str:
+        return self.manifest.get("format", "npy")
+
+    def frames(self, split: str, video: str, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Frames [start, stop) of a video, (T, H, W, 3) uint8 (memory-mapped when stored raw)."""
+        return read_video_file(video_path(self.root, split, video, self.storage_format), start, stop)
 
     def frame_table(self, split: str, video: str) -> pd.DataFrame:
         rows = self.index[(self.index.split == split) & (self.index.video == video)]

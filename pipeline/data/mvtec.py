@@ -63,11 +63,11 @@ def category_records(folder: Path, size: int) -> list[VideoRecord]:
             VideoRecord("test", name, test_frames, labels, types)]
 
 
-def prepare_mvtec(raw_root: Path, out_root: Path, size: int = 256) -> None:
+def prepare_mvtec(raw_root: Path, out_root: Path, size: int = 256, storage_format: str = "npy") -> None:
     """All categories found under raw_root; out_root appears only once all are written."""
     from pipeline.data.real import reject_links
     reject_links(Path(raw_root))
-    writer = DatasetWriter(out_root, "mvtec", resume=False)
+    writer = DatasetWriter(out_root, "mvtec", resume=False, storage_format=storage_format)
     for folder in tqdm(categories(raw_root), desc="prepare mvtec", unit="category"):
         for record in category_records(folder, size):
             writer.add(record)

@@ -64,6 +64,16 @@ def _to_rgb(frame_bgr: np.ndarray, size: int | None) -> np.ndarray:
     return cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
 
 
+def jpeg_round_trip(frame_bgr: np.ndarray) -> np.ndarray:
+    """A frame as the reproducibility report's extraction leaves it (alchemi5t/MNADrc
+    save_frames.py: each decoded video frame written with cv2.imwrite as .jpg, OpenCV's
+    default quality, and read back by the loader): JPEG-encoded and decoded at full size."""
+    ok, data = cv2.imencode(".jpg", frame_bgr)
+    if not ok:
+        raise InputError("OpenCV could not JPEG-encode a frame")
+    return cv2.imdecode(data, cv2.IMREAD_COLOR)
+
+
 def _check_sizes(shapes: list[tuple], where: Path) -> None:
     distinct = sorted(set(shapes))
     if len(distinct) > 1:
@@ -120,9 +130,10 @@ def container_complete(path: Path) -> bool | None:
         return b"moov" in boxes
 
 
-def read_video(path: Path, size: int | None) -> tuple[np.ndarray, dict]:
+def read_video(path: Path, size: int | None, round_trip: bool = False) -> tuple[np.ndarray, dict]:
     """Every frame of a video file (no fps resampling) -> (T, H, W, 3) uint8 RGB, and facts
-    for the manifest.
+    for the manifest. With `round_trip`, each frame first goes through jpeg_round_trip (the
+    official extraction's input), then is resized.
 
     The decoded count is checked against what the container declares
     (CAP_PROP_FRAME_COUNT). Fewer frames from a file whose container is cut off is a
@@ -139,7 +150,7 @@ def read_video(path: Path, size: int | None) -> tuple[np.ndarray, dict]:
         if not ok:
             break
         shapes.append(frame.shape)
-        frames.append(_to_rgb(frame, size))
+        frames.append(_to_rgb(jpeg_round_trip(frame) if round_trip else frame, size))
     capture.release()
     if not frames:
         raise InputError(f"{path}: no frame could be decoded (empty or corrupt video); re-download it")

@@ -157,7 +157,9 @@ def dataset_jobs(name: str, root: Path) -> list[Job]:
 def run_job(job: Job, partial: Path, size: int | None, settings: dict | None = None) -> dict:
     """Read, check and write one video (runs in a worker process)."""
     cv2.setNumThreads(1)  # one video per process: no nested threading
-    frames, facts = read_video(job.source, size) if job.kind == "video" else (read_frame_folder(job.source, size), {})
+    settings = settings or {}
+    frames, facts = (read_video(job.source, size, settings.get("jpeg_round_trip", False)) if job.kind == "video"
+                     else (read_frame_folder(job.source, size), {}))
     if job.mask_folder is not None:
         labels = read_mask_labels(job.mask_folder, len(frames))
     elif job.labels is not None:
@@ -168,7 +170,7 @@ def run_job(job: Job, partial: Path, size: int | None, settings: dict | None = N
         labels = np.zeros(len(frames), dtype=int)
     types = ["abnormal" if v else NORMAL for v in labels]
     return write_video(partial, VideoRecord(job.split, job.video, frames, labels, types), job.fingerprint(), settings,
-                       facts)
+                       facts, settings.get("format", "npy"))
 
 
 def _run_job_star(args):
@@ -180,10 +182,13 @@ def _ignore_interrupt() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def prepare_real(name: str, raw_root: Path, out_root: Path, size: int | None, workers: int) -> None:
+def prepare_real(name: str, raw_root: Path, out_root: Path, size: int | None, workers: int,
+                 storage_format: str = "npy", jpeg_round_trip: bool = False) -> None:
     """Prepare one benchmark; `out_root` appears only once every video is written. A video
-    is re-extracted unless its source, labels, `size` and the reading code are all as when
-    it was written."""
+    is re-extracted unless its source, labels, `size`, storage format, JPEG round trip and
+    the reading code are all as when it was written. `jpeg_round_trip` applies to frames
+    decoded from video files (ShanghaiTech's training set): frame folders are already the
+    extracted images."""
     reject_links(Path(raw_root))
     jobs = dataset_jobs(name, raw_root)
     sources = {split: {"videos": sum(j.split == split for j in jobs),
@@ -191,8 +196,8 @@ def prepare_real(name: str, raw_root: Path, out_root: Path, size: int | None, wo
                                         for j in jobs if j.split == split})} for split in ("train", "test")}
     print(f"{name}: {sources['train']['videos']} training videos ({', '.join(sources['train']['kinds'])}), "
           f"{sources['test']['videos']} test videos ({', '.join(sources['test']['kinds'])})")
-    settings = {"size": size, "reader": reader_version()}
-    writer = DatasetWriter(out_root, name, resume=True, settings=settings, sources=sources)
+    settings = {"size": size, "format": storage_format, "jpeg_round_trip": jpeg_round_trip, "reader": reader_version()}
+    writer = DatasetWriter(out_root, name, resume=True, settings=settings, sources=sources, storage_format=storage_format)
     todo = []
     for job in jobs:
         record = writer.finished(job.split, job.video, job.fingerprint())

@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from pipeline.data.clips import collate_uint8
 from pipeline.data.index import PreparedDataset
-from pipeline.engine import distributed
+from pipeline.engine import distributed, runtime
 from pipeline.engine.checkpoints import save_checkpoint
 from pipeline.engine.runtime import seed_everything
 from pipeline.io import InputError, write_csv
@@ -108,6 +108,7 @@ def _switch_on(model: torch.nn.Module, loop: LoopConfig, ctx: distributed.Contex
     if ctx.distributed and loop.sync_batchnorm and ctx.device.type == "cuda":  # torch's SyncBatchNorm is GPU-only
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
     if loop.compile:
+        runtime.deterministic_kernels(torch.is_deterministic_algorithms_warn_only_enabled(), compiling=True)
         for module in compile_targets(model):
             module.compile()
     return model

@@ -37,9 +37,17 @@ def configure(device: torch.device, cpu_threads: int) -> None:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.backends.cudnn.deterministic = True
         torch.backends.cudnn.benchmark = False
-        torch.use_deterministic_algorithms(True, warn_only=True)
+    deterministic_kernels(warn_only=device.type == "cuda")
+
+
+def deterministic_kernels(warn_only: bool, compiling: bool = False) -> None:
+    """torch.use_deterministic_algorithms(True). That function also imports torch._inductor
+    to set inductor's own flag, about 1 s in every stage; the flag matters only for
+    torch.compile, so without compiling only the kernel switch is set (the call it makes)."""
+    if compiling:
+        torch.use_deterministic_algorithms(True, warn_only=warn_only)
     else:
-        torch.use_deterministic_algorithms(True)
+        torch._C._set_deterministic_algorithms(True, warn_only=warn_only)
 
 
 def seed_everything(seed: int) -> None:

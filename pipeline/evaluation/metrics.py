@@ -98,6 +98,35 @@ def rank_auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
     return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
+class PooledAUC:
+    """The frames of a list of videos, sorted once, so the pooled AUC of any draw of those
+    videos (with repeats, as a bootstrap draws them) costs no sort: the Mann-Whitney count
+    with each frame weighted by how often its video was drawn. Every term is an integer or
+    a half, so the result equals, bit for bit, rank_auc of the drawn videos' frames
+    concatenated."""
+
+    def __init__(self, videos: list[tuple[np.ndarray, np.ndarray]]):
+        labels = np.concatenate([v[0] for v in videos]).astype(bool)
+        scores = np.concatenate([v[1] for v in videos])
+        video = np.concatenate([np.full(len(v[0]), i) for i, v in enumerate(videos)])
+        order = np.argsort(scores, kind="mergesort")
+        ordered = scores[order]
+        self.videos = len(videos)
+        self.video, self.positive = video[order], labels[order]
+        self.ties = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])  # first frame of each score level
+
+    def auc(self, picks: np.ndarray) -> float | None:
+        """AUC of the frames of videos `picks` (indices, repeats allowed) pooled."""
+        weight = np.bincount(picks, minlength=self.videos)[self.video].astype(float)
+        positive = np.where(self.positive, weight, 0.0)
+        pos, neg = np.add.reduceat(positive, self.ties), np.add.reduceat(weight - positive, self.ties)
+        n_pos, n_neg = pos.sum(), neg.sum()
+        if n_pos == 0 or n_neg == 0:
+            return None
+        below = np.cumsum(neg) - neg
+        return float((pos * (below + 0.5 * neg)).sum() / (n_pos * n_neg))
+
+
 def bootstrap_auc_interval(per_seed_videos: list[list[tuple[np.ndarray, np.ndarray]]], resamples: int = 500,
                            seed: int = 0, level: float = 0.95) -> tuple[float, float] | None:
     """Percentile interval of the seed-averaged pooled AUC when the test *videos* are
@@ -109,11 +138,11 @@ def bootstrap_auc_interval(per_seed_videos: list[list[tuple[np.ndarray, np.ndarr
         return None
     rng = np.random.default_rng(seed)
     n_videos = len(per_seed_videos[0])
+    pooled = [PooledAUC(videos) for videos in per_seed_videos]
     values = []
     for _ in range(resamples):
         pick = rng.integers(0, n_videos, n_videos)
-        aucs = [rank_auc(np.concatenate([videos[i][0] for i in pick]), np.concatenate([videos[i][1] for i in pick]))
-                for videos in per_seed_videos]
+        aucs = [p.auc(pick) for p in pooled]
         if all(a is not None for a in aucs):
             values.append(np.mean(aucs))
     if len(values) < resamples / 2:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipeline.evaluation.metrics import rank_auc
+from pipeline.evaluation.metrics import PooledAUC, rank_auc
 
 # seed -> video -> (labels, scores) of one model's scored frames
 Runs = dict[int, dict[str, tuple[np.ndarray, np.ndarray]]]
@@ -42,19 +42,28 @@ class Difference:
         return self.a - self.b
 
 
-def _auc(videos: dict[str, tuple[np.ndarray, np.ndarray]], names, macro: bool) -> float | None:
-    """micro: one ROC over the frames of `names` pooled (the official evaluations); macro:
-    the mean of per-video AUCs (per-category AUROC on MVTec AD and the one-class sets)."""
-    if macro:
-        per_video = [rank_auc(*videos[v]) for v in names]
-        defined = [a for a in per_video if a is not None]
-        return float(np.mean(defined)) if defined else None
-    return rank_auc(np.concatenate([videos[v][0] for v in names]), np.concatenate([videos[v][1] for v in names]))
+class _Model:
+    """One model's runs on the common videos: its AUC (mean over a list of seeds) for a
+    draw of videos given as indices into `names`. micro: one ROC over the drawn videos'
+    frames pooled (the official evaluations); macro: the mean of their per-video AUCs
+    (per-category AUROC on MVTec AD and the one-class sets)."""
 
+    def __init__(self, runs: Runs, names: list[str], macro: bool):
+        self.macro = macro
+        if macro:
+            self.per_video = {s: [rank_auc(*runs[s][v]) for v in names] for s in runs}
+        else:
+            self.pooled = {s: PooledAUC([runs[s][v] for v in names]) for s in runs}
 
-def _mean_auc(runs: Runs, seeds, names, macro: bool = False) -> float | None:
-    aucs = [_auc(runs[s], names, macro) for s in seeds]
-    return None if any(a is None for a in aucs) else float(np.mean(aucs))
+    def _auc(self, seed: int, picks: np.ndarray) -> float | None:
+        if self.macro:
+            defined = [a for a in (self.per_video[seed][i] for i in picks) if a is not None]
+            return float(np.mean(defined)) if defined else None
+        return self.pooled[seed].auc(picks)
+
+    def mean(self, seeds, picks: np.ndarray) -> float | None:
+        aucs = [self._auc(s, picks) for s in seeds]
+        return None if any(a is None for a in aucs) else float(np.mean(aucs))
 
 
 def _interval(values: list[float], resamples: int, level: float) -> tuple[float | None, float | None]:
@@ -75,17 +84,19 @@ def paired_difference(a: Runs, b: Runs, resamples: int = 1000, seed: int = 0, le
     (and, with several seeds, a draw of each model's seeds)."""
     names = common_videos(a, b)
     seeds_a, seeds_b = sorted(a), sorted(b)
+    model_a, model_b = _Model(a, names, macro), _Model(b, names, macro)
     rng = np.random.default_rng(seed)
     diffs = []
     for _ in range(resamples):
-        pick = [names[i] for i in rng.integers(0, len(names), len(names))]
+        pick = rng.integers(0, len(names), len(names))
         sa = [seeds_a[i] for i in rng.integers(0, len(seeds_a), len(seeds_a))] if resample_seeds else seeds_a
         sb = [seeds_b[i] for i in rng.integers(0, len(seeds_b), len(seeds_b))] if resample_seeds else seeds_b
-        auc_a, auc_b = _mean_auc(a, sa, pick, macro), _mean_auc(b, sb, pick, macro)
+        auc_a, auc_b = model_a.mean(sa, pick), model_b.mean(sb, pick)
         if auc_a is not None and auc_b is not None:
             diffs.append(auc_a - auc_b)
     lo, hi = _interval(diffs, resamples, level)
-    return Difference(_mean_auc(a, seeds_a, names, macro), _mean_auc(b, seeds_b, names, macro), lo, hi, resamples,
+    every = np.arange(len(names))
+    return Difference(model_a.mean(seeds_a, every), model_b.mean(seeds_b, every), lo, hi, resamples,
                       (len(seeds_a), len(seeds_b)))
 
 
@@ -93,16 +104,18 @@ def unpaired_difference(a: Runs, b: Runs, resamples: int = 1000, seed: int = 0, 
     """The same with A's and B's videos drawn independently: what ignoring the pairing
     gives (kept to show, and test, what pairing gains)."""
     names = common_videos(a, b)
+    model_a, model_b = _Model(a, names, False), _Model(b, names, False)
     rng = np.random.default_rng(seed)
     diffs = []
     for _ in range(resamples):
-        pick_a = [names[i] for i in rng.integers(0, len(names), len(names))]
-        pick_b = [names[i] for i in rng.integers(0, len(names), len(names))]
-        auc_a, auc_b = _mean_auc(a, sorted(a), pick_a), _mean_auc(b, sorted(b), pick_b)
+        pick_a = rng.integers(0, len(names), len(names))
+        pick_b = rng.integers(0, len(names), len(names))
+        auc_a, auc_b = model_a.mean(sorted(a), pick_a), model_b.mean(sorted(b), pick_b)
         if auc_a is not None and auc_b is not None:
             diffs.append(auc_a - auc_b)
     lo, hi = _interval(diffs, resamples, level)
-    return Difference(_mean_auc(a, sorted(a), names), _mean_auc(b, sorted(b), names), lo, hi, resamples,
+    every = np.arange(len(names))
+    return Difference(model_a.mean(sorted(a), every), model_b.mean(sorted(b), every), lo, hi, resamples,
                       (len(a), len(b)))
 
 
@@ -111,11 +124,12 @@ def auc_interval(a: Runs, resamples: int = 1000, seed: int = 0, level: float = 0
     """One model's AUC interval under the same (two-level) bootstrap."""
     names = common_videos(a, a)
     seeds = sorted(a)
+    model = _Model(a, names, macro)
     rng = np.random.default_rng(seed)
     values = []
     for _ in range(resamples):
-        pick = [names[i] for i in rng.integers(0, len(names), len(names))]
-        auc = _mean_auc(a, [seeds[i] for i in rng.integers(0, len(seeds), len(seeds))], pick, macro)
+        pick = rng.integers(0, len(names), len(names))
+        auc = model.mean([seeds[i] for i in rng.integers(0, len(seeds), len(seeds))], pick)
         if auc is not None:
             values.append(auc)
     return _interval(values, resamples, level)

@@ -53,6 +53,8 @@ class FamilyProfile(Strict):
 class Prepare(Loose):
     size: PositiveInt | None = None     # null keeps the original frame size
     workers: PositiveInt = 1
+    format: Literal["npy", "ffv1", "delta"] = "npy"   # pipeline.data.storage
+    jpeg_round_trip: StrictBool = False
 
 
 class ModelInfer(Loose):

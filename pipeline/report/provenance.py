@@ -19,7 +19,7 @@ from pipeline.io import atomic_path, read_json
 
 TIMINGS_SCRIPT = "timings.js"
 # The params shown in the provenance table; the report stage lists each of them in dvc.yaml.
-SETTINGS = ("datasets", "image_datasets", "profile", "lambda", "supervision", "seeds", "runtime", "memory_models",
+SETTINGS = ("datasets", "image_datasets", "prepare", "profile", "lambda", "supervision", "seeds", "runtime", "memory_models",
             "plain_models", "clip_models", "daad_models", "daad_image_models", "oneclass_datasets", "oneclass_models")
 
 
