@@ -11,6 +11,7 @@ from _common import arguments, run
 
 from pipeline.params import load_params
 from pipeline.report.build import build_report
+from pipeline.report.collect import current_runs
 from pipeline.report.claims import ClaimSettings
 from pipeline.report.provenance import SETTINGS
 
@@ -19,16 +20,17 @@ def parse(argv=None) -> argparse.Namespace:
     return arguments(argv, "score_root", "figure_root", "toy_root", "out_dir")
 
 
-def settings(params: dict, args: argparse.Namespace) -> tuple[ClaimSettings, dict[str, str]]:
-    """(verdict rules, the run's settings as the provenance table prints them)."""
-    return ClaimSettings(**params["report"]), {key: str(params[key]) for key in SETTINGS}
+def settings(params: dict, args: argparse.Namespace):
+    """(verdict rules, the run's settings as the provenance table prints them, the runs of
+    this configuration: what the model lists and `released` name)."""
+    return ClaimSettings(**params["report"]), {key: str(params[key]) for key in SETTINGS}, current_runs(params)
 
 
 def main() -> None:
     args = parse()
-    claim_settings, shown = settings(load_params(), args)
+    claim_settings, shown, runs = settings(load_params(), args)
     build_report(Path(args.score_root), Path(args.figure_root), Path(args.out_dir), claim_settings, shown,
-                 toy_root=Path(args.toy_root))
+                 toy_root=Path(args.toy_root), runs=runs)
     print(f"wrote {Path(args.out_dir) / 'index.html'}")
 
 

@@ -177,3 +177,21 @@ def test_claims_of_the_other_systems_on_synthetic_and_digits():
                "daad": {"both": [1], "normal only": [], "neither": [2, 4, 8, 16, 32], "abnormal only": []}}
     toy = daad_toy_claim(pattern)  # judged on DAAD's own read: no block size rebuilds only the normal image
     assert toy.verdict == NOT_SUPPORTED and any("nearest read (idealised, not judged)" in e for e in toy.evidence)
+
+
+def test_results_of_models_no_longer_listed_are_not_reported(report, tmp_path):
+    """DVC keeps the outputs of a stage that no longer exists: a model dropped from its list
+    leaves its metrics.json behind, and the report must not show it."""
+    from pipeline.report.collect import current_runs
+
+    out, _, _ = report
+    params = {"datasets": ["ped2", "synthetic"], "plain_models": ["pred"], "memory_models": [], "clip_models": [],
+              "daad_models": [], "image_datasets": [], "daad_image_models": [], "oneclass_datasets": [],
+              "oneclass_models": [], "released": {"clip_models": {"k": {"dataset": "ped2", "model": "lntra_skip"}}}}
+    trained, released = current_runs(params)
+    assert trained == {("ped2", "pred"), ("synthetic", "pred")} and released == {("ped2", "lntra_skip")}
+    root = out.parent
+    build_report(root / "score", root / "figures", tmp_path, ClaimSettings(resamples=50), PARAMS, take_screenshot=False,
+                 runs=(trained, released))
+    table = pd.read_csv(tmp_path / "auc_table.csv")
+    assert set(zip(table.dataset, table.model)) == {("ped2", "pred"), ("synthetic", "pred")}

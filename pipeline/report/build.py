@@ -21,19 +21,23 @@ from pipeline.report.render import _cell, render, results_table
 
 
 def build_report(score_root: Path, figure_root: Path, out_dir: Path, settings: ClaimSettings, provenance_settings: dict,
-                 take_screenshot: bool = True, toy_root: Path | None = None) -> dict:
+                 take_screenshot: bool = True, toy_root: Path | None = None,
+                 runs: tuple[set, set] | None = None) -> dict:
     """Write the page and its tables; returns {"metrics": summary.json's content (what DVC
     tracks as metrics: AUC micro and macro per dataset and model, nothing else, so `dvc exp
-    show` stays readable), "verdicts": verdicts.json's}."""
-    results = collect_results(score_root)
-    summaries = collect_figure_summaries(figure_root)
+    show` stays readable), "verdicts": verdicts.json's}. `runs`: the (dataset, model) pairs
+    trained and released in this configuration (collect.current_runs); None reports every
+    result found."""
+    trained, released_runs = runs if runs is not None else (None, None)
+    results = collect_results(score_root, trained)
+    summaries = collect_figure_summaries(figure_root, trained)
     memory = {key: s["memory"] for key, s in summaries.items() if "memory" in s}
     comparison = compare_with_reference(results, settings)
     toy = read_json(toy_root / "daad" / "pattern.json") if toy_root and (toy_root / "daad" / "pattern.json").exists() else None
     reference = reference_numbers()
     verdicts = all_claims(results, memory, Evidence(score_root, figure_root), reference, settings, toy)
-    sweeps = lambda_sweeps(score_root)
-    released = collect_released(score_root)
+    sweeps = lambda_sweeps(score_root, trained)
+    released = collect_released(score_root, released_runs)
     weights = released_table(released, results, reference, settings)
     out_dir.mkdir(parents=True, exist_ok=True)
     table = results_table(results)

@@ -24,6 +24,27 @@ def reference_numbers(metrics: tuple[str, ...] = AUC_METRICS) -> pd.DataFrame:
     return reference[reference.metric.isin(metrics)].reset_index(drop=True)
 
 
+# Which model lists run on which dataset lists (dvc.yaml's blocks).
+LIST_PAIRS = (("datasets", ("plain_models", "memory_models", "clip_models", "daad_models")),
+              ("image_datasets", ("daad_image_models",)), ("oneclass_datasets", ("oneclass_models",)))
+
+
+def current_runs(params: dict) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """(the (dataset, model) pairs the model lists name now, the released entries' pairs).
+    Results of anything else under runs/ are left over from an earlier configuration (DVC
+    keeps outputs of stages that no longer exist) and are never reported."""
+    trained = {(d, m) for datasets, lists in LIST_PAIRS for d in params[datasets] for key in lists
+               for m in params[key]}
+    released = {(e["dataset"], e["model"]) for entries in params.get("released", {}).values()
+                for e in entries.values()}
+    return trained, released
+
+
+def _kept(path: Path, depth: int, keep: set | None) -> bool:
+    """Whether runs/<kind>/<dataset>/[released/]<model>/<file> belongs to a current run."""
+    return keep is None or (path.parents[depth].name, path.parent.name) in keep
+
+
 def _metrics_row(m: dict, model: str, aucs: dict, interval: dict | None) -> dict:
     row = {"dataset": m["dataset"], "model": model, "task": m["task"], "memory": m["memory"],
            "family": m["family"], "score": aucs.get("score", m.get("score", "")),
@@ -44,10 +65,11 @@ def _metrics_row(m: dict, model: str, aucs: dict, interval: dict | None) -> dict
     return row
 
 
-def collect_results(score_root: Path) -> pd.DataFrame:
-    """One row per (dataset, model), plus one per inference-time ablation of a memory model."""
+def collect_results(score_root: Path, keep: set | None = None) -> pd.DataFrame:
+    """One row per (dataset, model) in `keep` (None: every one found), plus one per
+    inference-time ablation of a memory model."""
     rows = []
-    for path in sorted(Path(score_root).glob("*/*/metrics.json")):
+    for path in sorted(p for p in Path(score_root).glob("*/*/metrics.json") if _kept(p, 1, keep)):
         m = read_json(path)
         rows.append(_metrics_row(m, m["model"], m, m.get("interval")))
         for label, ablation in m.get("ablations", {}).items():
@@ -57,8 +79,9 @@ def collect_results(score_root: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def collect_figure_summaries(figure_root: Path) -> dict[tuple[str, str], dict]:
-    return {(p.parent.parent.name, p.parent.name): read_json(p) for p in sorted(Path(figure_root).glob("*/*/summary.json"))}
+def collect_figure_summaries(figure_root: Path, keep: set | None = None) -> dict[tuple[str, str], dict]:
+    return {(p.parent.parent.name, p.parent.name): read_json(p)
+            for p in sorted(Path(figure_root).glob("*/*/summary.json")) if _kept(p, 1, keep)}
 
 
 def compare_with_reference(results: pd.DataFrame, settings: ClaimSettings) -> pd.DataFrame:
@@ -78,9 +101,9 @@ def compare_with_reference(results: pd.DataFrame, settings: ClaimSettings) -> pd
     return reproduction_verdicts(merged, settings)
 
 
-def lambda_sweeps(score_root: Path) -> pd.DataFrame:
+def lambda_sweeps(score_root: Path, keep: set | None = None) -> pd.DataFrame:
     rows = []
-    for path in sorted(Path(score_root).glob("*/*/metrics.json")):
+    for path in sorted(p for p in Path(score_root).glob("*/*/metrics.json") if _kept(p, 1, keep)):
         m = read_json(path)
         for point in m.get("lambda_sweep", []):
             rows.append({"dataset": m["dataset"], "model": m["model"], "used_lambda": m["lambda"], **point})

@@ -19,10 +19,13 @@ COLUMNS = ["paper", "dataset", "model", "reported", "stated for the file", "rele
            "released weights give it", "retrained [95% CI]", "retraining gives it", "where the file is published"]
 
 
-def collect_released(score_root: Path) -> pd.DataFrame:
-    """One row per imported checkpoint that was scored."""
+def collect_released(score_root: Path, keep: set | None = None) -> pd.DataFrame:
+    """One row per imported checkpoint that was scored (and, given `keep`, is still a
+    params `released` entry)."""
     rows = []
     for path in sorted(Path(score_root).glob(f"*/{RELEASED_FOLDER}/*/metrics.json")):
+        if keep is not None and (path.parents[2].name, path.parent.name) not in keep:
+            continue
         m = read_json(path)
         lo, hi = (m.get("interval") or {}).get("auc_micro") or (None, None)
         weights = m.get("weights") if isinstance(m.get("weights"), dict) else {}
