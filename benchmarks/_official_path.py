@@ -15,7 +15,7 @@ from pipeline.data.synthetic import SyntheticConfig, generate
 
 def make_data(size: int, train_videos: int, test_per_type: int) -> tuple[tempfile.TemporaryDirectory, Path, Path]:
     """A synthetic dataset three times: prepared as raw arrays (`prepared`, our path), prepared
-    in the compressed format (`prepared_delta`, next to it), and as JPEG folders (official path)."""
+    as lossless FFV1 video (`prepared_ffv1`, next to it), and as JPEG folders (official path)."""
     tmp = tempfile.TemporaryDirectory()
     root = Path(tmp.name)
     records = generate(SyntheticConfig(size=size, radius=10 * size / 64, speed=5 * size / 64, fast_speed=10 * size / 64,

@@ -297,7 +297,7 @@ STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}h3{font-size:1.05em}h4{margin:.8em 0 .2em}
 table{border-collapse:collapse;font-size:.8em;margin:.5em 0;max-width:100%}td,th{border:1px solid #ccc;padding:.2em .45em;text-align:right}
-th{background:#f3f3f3}td:first-child,td:nth-child(2),td:last-child{text-align:left}
+th{background:#f3f3f3}th:first-child,td:first-child,td:nth-child(2),td:last-child{text-align:left}
 table.wrap td,table.matrix td:first-child{overflow-wrap:anywhere;text-align:left}
 table.matrix td.cell{text-align:center;font-size:.9em;min-width:5.5em}table.matrix td.cell a{color:#fff;text-decoration:none;display:block}
 .claim{margin:.6em 0;padding:.5em .8em;background:#fafafa;border-left:4px solid #bbb}
