@@ -56,6 +56,13 @@ def model_section(params: dict, model: str) -> dict:
         raise InputError(f"params.yaml: no section models.{model}; add it or remove '{model}' from the model lists.")
 
 
+def infer_settings(cls, params: dict, model: str, **fixed):
+    """models.<model>.infer as a family's inference config: every key but `checkpoint`
+    (which checkpoint to score: the infer stage reads it itself), plus `fixed` values."""
+    section = {k: v for k, v in model_section(params, model)["infer"].items() if k != "checkpoint"}
+    return pick(cls, dict(section, **fixed), f"models.{model}.infer")
+
+
 def profile_section(params: dict, family: str) -> dict:
     """profiles.<profile>.<family>: the size profile's settings for one family."""
     name = params["profile"]

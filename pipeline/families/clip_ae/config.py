@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pipeline.engine.loop import LoopConfig, loop_config
 from pipeline.families.clip_ae.model import MemAEConfig
 from pipeline.families.clip_ae.pseudo_anomalies import PseudoAnomalyConfig
-from pipeline.params import model_section, per_dataset, pick, profile_section
+from pipeline.params import infer_settings, model_section, per_dataset, pick, profile_section
 
 FAMILY = "clip_ae"
 SPEED_SWITCHES = ("bf16", "channels_last", "compile", "sync_batchnorm")
@@ -59,5 +59,4 @@ def train_configs(params: dict, dataset: str, model: str, seed: int) -> tuple[Me
 
 
 def infer_config(params: dict, model: str, seed: int) -> ClipInferConfig:
-    section = {k: v for k, v in model_section(params, model)["infer"].items() if k != "checkpoint"}
-    return pick(ClipInferConfig, dict(section, seed=seed), f"models.{model}.infer")
+    return infer_settings(ClipInferConfig, params, model, seed=seed)

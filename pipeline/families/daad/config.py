@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from pipeline.engine.loop import LoopConfig, loop_config
 from pipeline.families.daad.model import DAADConfig
-from pipeline.params import model_section, per_dataset, pick, profile_section
+from pipeline.params import infer_settings, model_section, per_dataset, pick, profile_section
 
 FAMILY = "daad"
 # bf16 is left out: DAAD+'s GAN loss is binary cross-entropy on probabilities, which
@@ -60,5 +60,4 @@ def train_configs(params: dict, dataset: str, model: str, seed: int) -> tuple[DA
 
 
 def infer_config(params: dict, model: str, seed: int) -> DAADInferConfig:
-    section = {k: v for k, v in model_section(params, model)["infer"].items() if k != "checkpoint"}
-    return pick(DAADInferConfig, dict(section, seed=seed), f"models.{model}.infer")
+    return infer_settings(DAADInferConfig, params, model, seed=seed)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pipeline.engine.loop import LoopConfig, loop_config
 from pipeline.families.image_ae.model import ImageMemAEConfig
-from pipeline.params import model_section, pick, profile_section
+from pipeline.params import infer_settings, model_section, pick, profile_section
 
 FAMILY = "image_ae"
 SPEED_SWITCHES = ("bf16", "channels_last", "compile", "sync_batchnorm")
@@ -41,5 +41,4 @@ def train_configs(params: dict, dataset: str, model: str, seed: int
 
 
 def infer_config(params: dict, model: str, seed: int) -> ImageInferConfig:
-    section = {k: v for k, v in model_section(params, model)["infer"].items() if k != "checkpoint"}
-    return pick(ImageInferConfig, section, f"models.{model}.infer")
+    return infer_settings(ImageInferConfig, params, model)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pipeline.engine.loop import LoopConfig, loop_config
 from pipeline.families.mnad.model import MNADConfig
-from pipeline.params import model_section, pick, profile_section
+from pipeline.params import infer_settings, model_section, pick, profile_section
 
 FAMILY = "mnad"
 SPEED_SWITCHES = ("bf16", "channels_last", "compile", "sync_batchnorm")
@@ -73,5 +73,4 @@ def train_configs(params: dict, dataset: str, model: str, seed: int) -> tuple[MN
 
 
 def infer_config(params: dict, model: str, update_normalisation: str, seed: int) -> InferConfig:
-    section = {k: v for k, v in model_section(params, model)["infer"].items() if k != "checkpoint"}
-    return pick(InferConfig, dict(section, update_normalisation=update_normalisation, seed=seed), f"models.{model}.infer")
+    return infer_settings(InferConfig, params, model, update_normalisation=update_normalisation, seed=seed)
