@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.io import read_json
-from pipeline.report.verdicts import NOT_TESTED, ClaimSettings, fmt, reproduced
+from pipeline.report.verdicts import NOT_TESTED, ClaimSettings, fmt, reproduced, with_interval
 
 RELEASES_FILE = Path(__file__).with_name("released_checkpoints.csv")
 RELEASED_FOLDER = "released"  # runs/<kind>/<dataset>/released/<model> (dvc.yaml's released blocks)
@@ -32,10 +32,6 @@ def collect_released(score_root: Path, keep: set | None = None) -> pd.DataFrame:
         rows.append({"dataset": m["dataset"], "model": m["model"], "family": m["family"], "auc": m["auc_micro"],
                      "lo": lo, "hi": hi, "files": ", ".join(sorted(weights.get("files", {})))})
     return pd.DataFrame(rows, columns=["dataset", "model", "family", "auc", "lo", "hi", "files"])
-
-
-def _with_interval(auc, lo, hi) -> str:
-    return f"{fmt(auc)} [{fmt(lo)}, {fmt(hi)}]" if lo is not None and not pd.isna(lo) else fmt(auc)
 
 
 def _reported(reference: pd.DataFrame, paper: str | None, dataset: str, model: str) -> tuple[float | None, str]:
@@ -74,11 +70,11 @@ def released_table(released: pd.DataFrame, results: pd.DataFrame, reference: pd.
             "dataset": row["dataset"], "model": row["model"],
             "reported": f"{fmt(reported)} ({table})" if reported is not None else "n/a",
             "stated for the file": fmt(stated),
-            "released weights [95% CI]": (_with_interval(mine.auc, mine.lo, mine.hi) if mine is not None
+            "released weights [95% CI]": (with_interval(mine.auc, mine.lo, mine.hi) if mine is not None
                                           else f"no checkpoint in {folder}"),
             "released weights give it": (NOT_TESTED if mine is None or target is None
                                          else reproduced(target, mine.auc, mine.lo, mine.hi, settings.tolerance)),
-            "retrained [95% CI]": (_with_interval(ours.auc_micro, ours.auc_micro_lo, ours.auc_micro_hi)
+            "retrained [95% CI]": (with_interval(ours.auc_micro, ours.auc_micro_lo, ours.auc_micro_hi)
                                    if ours is not None else "not trained in this run"),
             "retraining gives it": (NOT_TESTED if ours is None or reported is None
                                     else reproduced(reported, ours.auc_micro, ours.auc_micro_lo, ours.auc_micro_hi,

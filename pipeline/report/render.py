@@ -16,7 +16,7 @@ import pandas as pd
 from pipeline import plots
 from pipeline.report import provenance
 from pipeline.report.browser import SELF_CHECK_SCRIPT
-from pipeline.report.verdicts import OUTCOMES, ClaimSettings, Verdict, fmt
+from pipeline.report.verdicts import OUTCOMES, ClaimSettings, Verdict, fmt, with_interval
 from pipeline.report.implementations import IMPLEMENTATION_NOTES
 
 FIGURE_CAPTIONS = {
@@ -112,14 +112,10 @@ def verdict_matrix(verdicts: list[Verdict]) -> str:
     return f"<table class='matrix'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def _interval(a, lo, hi) -> str:
-    return f"{fmt(a)} [{fmt(lo)}, {fmt(hi)}]" if lo is not None and not pd.isna(lo) else fmt(a)
-
-
 def results_table(results: pd.DataFrame) -> pd.DataFrame:
     """Every results row with every column (auc_table.md): AUC with its interval."""
     shown = results.copy()
-    shown["AUC micro [95% CI]"] = [_interval(a, lo, hi) for a, lo, hi in
+    shown["AUC micro [95% CI]"] = [with_interval(a, lo, hi) for a, lo, hi in
                                    zip(shown.auc_micro, shown.auc_micro_lo, shown.auc_micro_hi)]
     kinds = _kinds(shown)
     columns = ["dataset", "family", "model", "seeds", "checkpoint_epoch", "score", "AUC micro [95% CI]", "auc_micro_std",
@@ -141,7 +137,7 @@ def headline_table(results: pd.DataFrame, comparison: pd.DataFrame) -> pd.DataFr
     rows = []
     for r in models.itertuples():
         ref = first.loc[(r.dataset, r.model)] if (r.dataset, r.model) in first.index else None
-        rows.append({"dataset": r.dataset, "model": r.model, "AUC micro [95% CI]": _interval(r.auc_micro, r.auc_micro_lo,
+        rows.append({"dataset": r.dataset, "model": r.model, "AUC micro [95% CI]": with_interval(r.auc_micro, r.auc_micro_lo,
                                                                                                r.auc_micro_hi),
                      "AUC macro": r.auc_macro,
                      "reported": f"{fmt(ref.reported)} ({ref.table.split(' (')[0]})" if ref is not None else "",
@@ -160,7 +156,7 @@ def _results_details(results: pd.DataFrame) -> str:
         if kinds:
             table = group[["model"]].copy()
             for kind in kinds:
-                table[kind.removeprefix("auc_")] = [_interval(a, lo, hi) for a, lo, hi in
+                table[kind.removeprefix("auc_")] = [with_interval(a, lo, hi) for a, lo, hi in
                                                     zip(group[kind], group[f"{kind}_lo"], group[f"{kind}_hi"])]
             parts.append(f"<h4>{html.escape(dataset)}: AUC per anomaly type [95% CI]</h4>" + _table(table))
     made = results[~results.model.str.contains(r"\(", regex=True)][
@@ -367,7 +363,7 @@ def _reported_section(comparison: pd.DataFrame) -> str:
     tested = comparison[comparison.verdict != "not tested yet"].copy()
     untested = comparison[comparison.verdict == "not tested yet"]
     if len(tested):
-        tested["ours [95% CI]"] = [_interval(a, lo, hi) for a, lo, hi in zip(tested.ours, tested.ours_lo, tested.ours_hi)]
+        tested["ours [95% CI]"] = [with_interval(a, lo, hi) for a, lo, hi in zip(tested.ours, tested.ours_lo, tested.ours_hi)]
         main = _table(tested[["paper", "table", "row", "dataset", "model", "reported", "ours [95% CI]", "delta",
                               "verdict"]], "wrap")
         how = _details("How each compared row was made (lambda, epoch, architecture, note)",

@@ -56,6 +56,11 @@ def fmt(value) -> str:
     return "n/a" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:.3f}"
 
 
+def with_interval(value, lo, hi) -> str:
+    """An AUC with its 95% interval when it has one: "0.812 [0.790, 0.834]"."""
+    return f"{fmt(value)} [{fmt(lo)}, {fmt(hi)}]" if lo is not None and not pd.isna(lo) else fmt(value)
+
+
 def _signed(value) -> str:
     return "n/a" if value is None else f"{value:+.3f}"
 
