@@ -13,23 +13,26 @@ from pipeline.data.index import PreparedDataset, write_dataset
 from pipeline.data.synthetic import SyntheticConfig, generate
 
 
-def make_data(size: int, train_videos: int, test_per_type: int) -> tuple[tempfile.TemporaryDirectory, Path, Path]:
-    """A synthetic dataset three times: prepared as raw arrays (`prepared`, our path), prepared
-    as lossless FFV1 video (`prepared_ffv1`, next to it), and as JPEG folders (official path)."""
+def make_data(size: int, train_videos: int, test_per_type: int
+              ) -> tuple[tempfile.TemporaryDirectory, dict[str, Path], Path]:
+    """A synthetic dataset three times: prepared in our two storage formats, raw arrays and
+    lossless FFV1 video (returned by format name: "npy", "ffv1"), and as JPEG folders (the
+    official path)."""
     tmp = tempfile.TemporaryDirectory()
     root = Path(tmp.name)
     records = generate(SyntheticConfig(size=size, radius=10 * size / 64, speed=5 * size / 64, fast_speed=10 * size / 64,
                                        train_videos=train_videos, test_videos_per_type=test_per_type))
-    write_dataset(root / "prepared", "synthetic", records)
-    write_dataset(root / "prepared_ffv1", "synthetic", records, storage_format="ffv1")
-    ds = PreparedDataset(root / "prepared")
+    prepared = {"npy": root / "prepared", "ffv1": root / "prepared_ffv1"}
+    for storage_format, folder in prepared.items():
+        write_dataset(folder, "synthetic", records, storage_format=storage_format)
+    ds = PreparedDataset(prepared["npy"])
     for split in ("train", "test"):
         for video in ds.videos(split):
             folder = root / "jpeg" / split / video
             folder.mkdir(parents=True)
             for t, frame in enumerate(ds.frames(split, video)):
                 cv2.imwrite(str(folder / f"{t:04d}.jpg"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-    return tmp, root / "prepared", root / "jpeg"
+    return tmp, prepared, root / "jpeg"
 
 
 def read_clip(folder: Path, start: int, span: int, size: int) -> np.ndarray:

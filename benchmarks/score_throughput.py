@@ -62,7 +62,7 @@ def main() -> None:
         official_loop(jpeg, model, items, gamma, device)  # warm-up
         frames, plain_s = official_loop(jpeg, model, items, gamma, device)
         rows = {}
-        for storage_format, root in (("npy", prepared), ("ffv1", prepared.with_name("prepared_ffv1"))):
+        for storage_format, root in prepared.items():
             for update in (True, False):
                 start = time.perf_counter()  # frames read from the prepared files included
                 scorer = MNADScorer(model, items, InferConfig(test_time_update=update, gamma=gamma, batch_size=64),

@@ -78,7 +78,7 @@ def main() -> None:
         loop = LoopConfig(epochs=1, batch_size=4, checkpoint_every=1, bf16=gpu, channels_last=gpu)
         steps_done = int(len(OfficialClips(jpeg, "train", 5, size)) // 4)
         fast, read = {}, {}
-        for storage_format, root in (("npy", prepared), ("ffv1", prepared.with_name("prepared_ffv1"))):
+        for storage_format, root in prepared.items():
             dataset = PreparedDataset(root)
             start = time.perf_counter()  # what a training stage does once: every training frame into memory
             for video in dataset.videos("train"):
