@@ -1,6 +1,6 @@
-"""dvc.yaml is exact by construction: for every stage DVC resolves, (1) every module inside
-pipeline/ and stages/ that its script can import is covered by one of its deps, and (2) it
-lists exactly the params its code reads: every key its `settings(params, args)` reads lies
+"""The DAG (dvc.yaml and dag/*/dvc.yaml) is exact by construction: for every stage DVC
+resolves, (1) every module inside pipeline/ and stages/ that its script can import is
+covered by one of its deps, and (2) it lists exactly the params its code reads: every key its `settings(params, args)` reads lies
 under a listed key, and every listed key is read. The checks are shown to fail on a
 dropped dependency and on a listed key nobody reads."""
 from __future__ import annotations
@@ -186,6 +186,10 @@ def every_block(params: dict) -> dict:
     return params
 
 
+# The DAG's pipeline files: the root one and one per kind of per-model stage (dvc.yaml says why).
+PIPELINE_FILES = sorted(str(p.relative_to(ROOT)) for p in [ROOT / "dvc.yaml", *ROOT.glob("dag/*/dvc.yaml")])
+
+
 @pytest.fixture(scope="module")
 def params() -> dict:
     return every_block(yaml.safe_load((ROOT / "params.yaml").read_text()))
@@ -196,12 +200,15 @@ def stages(params, tmp_path_factory) -> list[dict]:
     from dvc.repo import Repo
 
     root = tmp_path_factory.mktemp("dag")
-    (root / "dvc.yaml").write_text((ROOT / "dvc.yaml").read_text())
+    for dvc_file in PIPELINE_FILES:
+        (root / dvc_file).parent.mkdir(parents=True, exist_ok=True)
+        (root / dvc_file).write_text((ROOT / dvc_file).read_text())
     (root / "params.yaml").write_text(yaml.safe_dump(params))
     Repo.init(str(root), no_scm=True)
     with Repo(str(root)) as repo:
         resolved = []
         for stage in repo.index.stages:
+            assert Path(stage.wdir) == root, f"{stage.addressing}: set `wdir: ../..` (commands run from the repo root)"
             words = shlex.split(stage.cmd)
             assert words[:2] == ["python", words[1]] and words[1].startswith("stages/"), stage.cmd
             family = words[words.index("--family") + 1] if "--family" in words else None
@@ -259,14 +266,42 @@ def test_tracked_params_record_leaves_and_whole_sections():
     assert "a.c" in reads
 
 
-def test_the_lock_records_only_stages_that_dvc_yaml_defines():
+def test_each_lock_records_only_stages_that_its_dvc_yaml_defines():
     """DVC never deletes the lock entry of a stage that dvc.yaml no longer defines. A stale
     entry describes outputs nothing produces any more, and it costs time: DVC re-parses and
     re-writes the whole lock after every stage it runs (about 1 s per stage with the 40 stale
     entries this test was written against)."""
     from dvc.repo import Repo
 
+    defined: dict[str, set[str]] = {}
     with Repo(str(ROOT)) as repo:
-        defined = {stage.name for stage in repo.index.stages}
-    stale = sorted(set(yaml.safe_load((ROOT / "dvc.lock").read_text())["stages"]) - defined)
-    assert stale == [], f"dvc.lock: delete the entries of stages dvc.yaml no longer defines: {stale}"
+        for stage in repo.index.stages:
+            lock = Path(stage.dvcfile.path).relative_to(ROOT).with_name("dvc.lock")
+            defined.setdefault(str(lock), set()).add(stage.name)
+    locks = sorted(str(p.relative_to(ROOT)) for p in [*ROOT.glob("dvc.lock"), *ROOT.glob("dag/*/dvc.lock")])
+    assert set(locks) <= set(defined), f"a dvc.lock without its dvc.yaml: {sorted(set(locks) - set(defined))}"
+    stale = {lock: sorted(set(yaml.safe_load((ROOT / lock).read_text())["stages"]) - defined[lock]) for lock in locks}
+    assert {lock: names for lock, names in stale.items() if names} == {}, "delete these lock entries"
+
+
+def test_dvc_repro_reaches_every_stage_from_the_root_pipeline_file(params, tmp_path):
+    """`dvc repro` (and `dvc exp run`) without a target runs the root dvc.yaml's stages and
+    everything upstream of them: a stage in dag/ whose outputs no root stage reads would never run."""
+    import networkx as nx
+    from dvc.repo import Repo
+
+    for dvc_file in PIPELINE_FILES:
+        (tmp_path / dvc_file).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / dvc_file).write_text((ROOT / dvc_file).read_text())
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    Repo.init(str(tmp_path), no_scm=True)
+    with Repo(str(tmp_path)) as repo:
+        graph = repo.index.graph  # edges point from a stage to the stages it depends on
+        roots = [s for s in graph if Path(s.dvcfile.path) == tmp_path / "dvc.yaml"]
+        reached = set(roots).union(*(nx.descendants(graph, s) for s in roots))
+        assert len(graph) > 40 and {s.addressing for s in graph if s not in reached} == set()
+        # and the check can fail: the report is what reaches the per-model stages
+        report = next(s for s in roots if s.name == "report")
+        without_report = set(roots) - {report}
+        reached = without_report.union(*(nx.descendants(graph, s) for s in without_report))
+        assert any(s.name.startswith("score_memory@") for s in graph if s not in reached)

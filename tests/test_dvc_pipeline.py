@@ -62,8 +62,18 @@ def _set_param(repo: Path, key: str, value) -> None:
     path.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
+def _name(address: str) -> str:
+    """DVC's address of a stage in dag/*/dvc.yaml (dag/score/dvc.yaml:score@...) -> its name."""
+    return address.rsplit(":", 1)[-1]
+
+
 def _stages_run(output: str) -> set[str]:
-    return {line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")}
+    return {_name(line.split("'")[1]) for line in output.splitlines() if line.startswith("Running stage")}
+
+
+def _status(repo: Path, env, dvc) -> set[str]:
+    """The stages `dvc status` finds changed, by name."""
+    return {_name(address) for address in json.loads(_run(dvc + ["status", "--json"], repo, env))}
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +112,8 @@ def test_repro_builds_the_whole_audit(repo):
 
 
 def _output_hashes(repo: Path) -> dict[str, str]:
-    lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
-    return {f"{name}:{out['path']}": out["md5"] for name, stage in lock.items() for out in stage.get("outs", [])}
+    return {f"{name}:{out['path']}": out["md5"] for lock in [repo / "dvc.lock", *repo.glob("dag/*/dvc.lock")]
+            for name, stage in yaml.safe_load(lock.read_text())["stages"].items() for out in stage.get("outs", [])}
 
 
 def test_a_forced_rerun_with_other_threads_and_load_gives_the_same_bytes(repo):
@@ -124,17 +134,18 @@ def test_a_forced_rerun_with_other_threads_and_load_gives_the_same_bytes(repo):
 def test_forcing_one_train_stage_leaves_everything_downstream_cached(repo):
     repo, env, dvc, _ = repo
     stage = f"train_memory@synthetic-{MEMORY_MODELS[0]}"
-    assert _stages_run(_run(dvc + ["repro", "--force", "--single-item", stage], repo, env)) == {stage}
-    assert json.loads(_run(dvc + ["status", "--json"], repo, env)) == {}
+    address = f"dag/train/dvc.yaml:{stage}"
+    assert _stages_run(_run(dvc + ["repro", "--force", "--single-item", address], repo, env)) == {stage}
+    assert _status(repo, env, dvc) == set()
     assert _stages_run(_run(dvc + ["repro"], repo, env)) == set()
 
 
 def test_lambda_invalidates_only_memory_scoring_and_what_follows(repo):
     repo, env, dvc, _ = repo
     _set_param(repo, "lambda", 0.65)  # differs from both paper values (0.6, 0.7)
-    status = json.loads(_run(dvc + ["status", "--json"], repo, env))
+    status = _status(repo, env, dvc)
     # the report lists lambda too: it prints the run's settings in its provenance section
-    assert set(status) == {f"score_memory@synthetic-{m}" for m in MEMORY_MODELS} | {"report"}
+    assert status == {f"score_memory@synthetic-{m}" for m in MEMORY_MODELS} | {"report"}
     ran = _stages_run(_run(dvc + ["repro"], repo, env))
     assert ran == {*(f"score_memory@synthetic-{m}" for m in MEMORY_MODELS),
                    "report"}
@@ -147,8 +158,8 @@ def test_lambda_invalidates_only_memory_scoring_and_what_follows(repo):
 def test_supervision_invalidates_only_memory_training_and_what_follows(repo):
     repo, env, dvc, _ = repo
     _set_param(repo, "supervision", True)
-    status = json.loads(_run(dvc + ["status", "--json"], repo, env))
-    assert set(status) == {f"train_memory@synthetic-{m}" for m in MEMORY_MODELS} | {"report"}
+    status = _status(repo, env, dvc)
+    assert status == {f"train_memory@synthetic-{m}" for m in MEMORY_MODELS} | {"report"}
     ran = _stages_run(_run(dvc + ["repro"], repo, env))
     expected = {f"{group}@synthetic-{m}" for group in ("train_memory", "infer_memory", "score_memory")
                 for m in MEMORY_MODELS}

@@ -95,7 +95,7 @@ def test_every_listed_model_is_in_its_family():
     assert family_of(PARAMS, "memae") == "clip_ae" and family_of(PARAMS, "pred_mem") == "mnad"
     with pytest.raises(InputError, match="move it to the list of clip_ae models"):
         check_family(PARAMS, "memae", "mnad")
-    for model in PARAMS["memory_models"]:  # the memory blocks of dvc.yaml read lambda and supervision
+    for model in PARAMS["memory_models"]:  # the memory blocks of dag/train and dag/score read supervision and lambda
         assert PARAMS["models"][model]["train"]["memory"]
     for model in PARAMS["plain_models"]:
         assert not PARAMS["models"][model]["train"]["memory"]

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from pipeline.engine.checkpoints import load_checkpoint
-from pipeline.engine.loop import LoopConfig, fit
+from pipeline.engine.loop import LoopConfig, adam, fit
 from pipeline.families.mnad.config import TrainConfig
 from pipeline.families.mnad.model import MNADConfig
 from pipeline.families.mnad.train import MNADRecipe, noisy_inputs, salt_and_pepper
@@ -101,3 +101,30 @@ def test_the_denoiser_reads_four_frames_and_rebuilds_the_fourth(tiny_dataset, tm
     history = _train(tiny_dataset, tmp_path / "skip", task="reconstruction", epochs=1, noise_amount=0.25,
                      skip=True, input_frames=4)
     assert history.loss.notna().all()
+
+
+def test_the_engines_adam_updates_as_the_per_parameter_loop_and_the_formula():
+    """engine.adam (multi-tensor) against PyTorch's per-parameter Adam, the form it picks on
+    CPU: equal bytes after steps through convolutions and BatchNorm. And one step against
+    Adam's formula by hand: after the first step the bias-corrected moments are g and g^2,
+    so a weight moves by lr * g / (|g| + eps), i.e. lr * sign(g), and not at all where g = 0."""
+    def net():
+        torch.manual_seed(0)
+        return torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.BatchNorm2d(8), torch.nn.ReLU(),
+                                   torch.nn.Flatten(), torch.nn.Linear(8 * 6 * 6, 2))
+    ours, loop = net(), net()
+    opt_ours, opt_loop = adam(ours.parameters(), 1e-3), torch.optim.Adam(loop.parameters(), lr=1e-3, foreach=False)
+    data = torch.Generator().manual_seed(1)
+    for _ in range(5):
+        x = torch.randn(4, 3, 8, 8, generator=data)
+        for model, opt in ((ours, opt_ours), (loop, opt_loop)):
+            opt.zero_grad()
+            model(x).square().mean().backward()
+            opt.step()
+    assert all(torch.equal(a, b) for a, b in zip(ours.parameters(), loop.parameters()))
+
+    w = torch.nn.Parameter(torch.tensor([1.0, -2.0, 0.5]))
+    opt = adam([w], 0.1)
+    (w * torch.tensor([3.0, -4.0, 0.0])).sum().backward()   # gradient (3, -4, 0)
+    opt.step()
+    assert torch.allclose(w.detach(), torch.tensor([0.9, -1.9, 0.5]), atol=1e-7, rtol=0)

@@ -2,7 +2,7 @@
 dataclass construction that names unknown keys. Family-specific sections are read by each
 family's own config module (pipeline.families.<family>.config). Each stage reads its
 params in one function, `settings(params, args)`, so tests can check that what it reads is
-exactly what dvc.yaml lists for it."""
+exactly what its stage block in the DAG (dvc.yaml, dag/*/dvc.yaml) lists for it."""
 from __future__ import annotations
 
 from dataclasses import fields

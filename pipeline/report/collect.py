@@ -24,7 +24,7 @@ def reference_numbers(metrics: tuple[str, ...] = AUC_METRICS) -> pd.DataFrame:
     return reference[reference.metric.isin(metrics)].reset_index(drop=True)
 
 
-# Which model lists run on which dataset lists (dvc.yaml's blocks).
+# Which model lists run on which dataset lists (the blocks of dag/*/dvc.yaml).
 LIST_PAIRS = (("datasets", ("plain_models", "memory_models", "clip_models", "daad_models")),
               ("image_datasets", ("daad_image_models",)), ("oneclass_datasets", ("oneclass_models",)))
 

@@ -14,7 +14,7 @@ from pipeline.io import read_json
 from pipeline.report.verdicts import NOT_TESTED, ClaimSettings, fmt, reproduced, with_interval
 
 RELEASES_FILE = Path(__file__).with_name("released_checkpoints.csv")
-RELEASED_FOLDER = "released"  # runs/<kind>/<dataset>/released/<model> (dvc.yaml's released blocks)
+RELEASED_FOLDER = "released"  # runs/<kind>/<dataset>/released/<model> (dag/released/dvc.yaml)
 COLUMNS = ["paper", "dataset", "model", "reported", "stated for the file", "released weights [95% CI]",
            "released weights give it", "retrained [95% CI]", "retraining gives it", "where the file is published"]
 

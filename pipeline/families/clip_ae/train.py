@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from pipeline.data.clips import GrayClipDataset
-from pipeline.engine.loop import Recipe, StepContext
+from pipeline.engine.loop import Recipe, StepContext, adam
 from pipeline.families.clip_ae.config import FAMILY, train_configs
 from pipeline.families.clip_ae.memory import memae_loss
 from pipeline.families.clip_ae.model import MemAE
@@ -35,7 +35,7 @@ class ClipRecipe(Recipe):
 
     def start(self, model: MemAE, ctx: StepContext) -> None:
         self.model = model
-        self.optimizer = torch.optim.Adam(model.parameters(), lr=self.train_config.lr)
+        self.optimizer = adam(model.parameters(), self.train_config.lr)
 
     def step(self, batch, ctx: StepContext) -> dict[str, torch.Tensor]:
         inputs, target, pseudo = batch

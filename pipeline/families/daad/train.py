@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from pipeline.data.clips import ClipDataset, split_input_target
-from pipeline.engine.loop import Recipe, StepContext
+from pipeline.engine.loop import Recipe, StepContext, adam
 from pipeline.families.daad.config import FAMILY, train_configs
 from pipeline.families.daad.model import DAAD
 
@@ -46,8 +46,8 @@ class DAADRecipe(Recipe):
     def start(self, model: DAAD, ctx: StepContext) -> None:
         lr = self.train_config.lr
         self.model = model
-        self.opt_g = torch.optim.Adam(model.generator.parameters(), lr=lr, betas=(0.9, 0.999))
-        self.opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=lr, betas=(0.9, 0.999))
+        self.opt_g = adam(model.generator.parameters(), lr)
+        self.opt_d = adam(model.discriminator.parameters(), lr)
         self.flips = torch.Generator().manual_seed(self.train_config.seed + 1)
 
     def step(self, frames: torch.Tensor, ctx: StepContext) -> dict[str, torch.Tensor]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from pipeline.data.clips import ClipDataset
-from pipeline.engine.loop import Recipe, StepContext
+from pipeline.engine.loop import Recipe, StepContext, adam
 from pipeline.families.clip_ae.memory import memae_loss
 from pipeline.families.image_ae.config import FAMILY, train_configs
 from pipeline.families.image_ae.model import ImageMemAE
@@ -28,7 +28,7 @@ class ImageRecipe(Recipe):
 
     def start(self, model: ImageMemAE, ctx: StepContext) -> None:
         self.model = model
-        self.optimizer = torch.optim.Adam(model.parameters(), lr=self.train_config.lr)
+        self.optimizer = adam(model.parameters(), self.train_config.lr)
 
     def step(self, frames: torch.Tensor, ctx: StepContext) -> dict[str, torch.Tensor]:
         x = ctx.input(to_gray_batch(frames, ctx.device))

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from pipeline.data.clips import ClipDataset, split_input_target
 from pipeline.engine import distributed
-from pipeline.engine.loop import Recipe, StepContext
+from pipeline.engine.loop import Recipe, StepContext, adam
 from pipeline.families.mnad import memory as mem
 from pipeline.families.mnad.config import FAMILY, TrainConfig, train_configs
 from pipeline.families.mnad.model import MNAD, flatten_queries
@@ -77,7 +77,7 @@ class MNADRecipe(Recipe):
         # The items (eq. 3-5) are not parameters: official init, L2-normalised uniform noise.
         self.memory = mem.init_items(arch.num_items, arch.query_dim, torch.Generator().manual_seed(cfg.seed)
                                      ).to(ctx.device) if arch.memory else None
-        self.optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.999))
+        self.optimizer = adam(model.parameters(), cfg.lr)
         self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=cfg.epochs)
         self.noise = torch.Generator().manual_seed(cfg.seed + 1 + ctx.dist.rank)
 
