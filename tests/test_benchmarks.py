@@ -13,7 +13,8 @@ pytestmark = pytest.mark.slow
                                           ("score_throughput.py", ["--smoke"]),
                                           ("paper_size_training.py", ["--smoke", "--epochs", "1"]),
                                           ("extract_throughput.py", ["--videos", "2", "--frames", "20", "--workers", "2"]),
-                                          ("prepared_format.py", ["--frames", "40", "--size", "64"])])
+                                          ("prepared_format.py", ["--frames", "40", "--size", "64"]),
+                                          ("lock_rewrite.py", ["--repeats", "1"])])
 def test_benchmark_smoke_run(script, args):
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], capture_output=True, text=True,
                             timeout=300)
