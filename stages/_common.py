@@ -12,13 +12,6 @@ import gc  # noqa: E402
 import platform  # noqa: E402
 import time  # noqa: E402
 
-# Python's cyclic collector walks every live object at each full collection, and the
-# interpreter's exit runs such collections: with torch, pandas and matplotlib loaded that
-# costs about 0.4 s per stage process (50 in the default run), for objects (the modules)
-# that live until exit anyway. So the collector is paused while the stage imports, and
-# run() freezes what is alive (gc.freeze: never walked again) before and after main().
-gc.disable()
-
 from pipeline.artifacts import timing_file  # noqa: E402
 from pipeline.io import InputError, write_json  # noqa: E402
 
@@ -53,9 +46,13 @@ def run(main) -> None:
     """Call main(); show user errors (InputError) as one clear line, not a traceback. If
     main returns its output folder (and, optionally, facts about the run such as the
     device), the stage's wall time is logged for it (pipeline.artifacts.timing_file; the
-    report's provenance reads it)."""
+    report's provenance reads it).
+
+    What is alive before and after main() is frozen (gc.freeze: Python's cyclic collector
+    never walks it again): the modules live until exit anyway, and with torch, pandas and
+    matplotlib loaded the collections at the interpreter's exit cost about 0.4 s per stage
+    process (50 in the default run)."""
     gc.freeze()
-    gc.enable()
     start = time.perf_counter()
     try:
         result = main()

@@ -43,10 +43,10 @@ class LoopConfig:
 
 def adam(parameters, lr: float) -> torch.optim.Adam:
     """Adam with PyTorch's defaults (betas 0.9 and 0.999, eps 1e-8), as every official script
-    behind the audited numbers builds it, in the multi-tensor form PyTorch picks on CUDA, where
-    those runs trained. On CPU PyTorch would pick its per-parameter loop: the same arithmetic
-    element by element (tests/test_training.py pins equal bytes), with more Python per step
-    (0.1-0.8 s per CPU training stage of the default run)."""
+    behind the audited numbers builds it, in PyTorch's multi-tensor form (its default on CUDA).
+    On CPU PyTorch would pick its per-parameter loop, the form of the PyTorch versions the
+    official code ran on: the same arithmetic element by element (tests/test_training.py pins
+    equal bytes), with more Python per step (0.1-0.8 s per CPU training stage here)."""
     return torch.optim.Adam(parameters, lr=lr, foreach=True)
 
 
