@@ -196,7 +196,8 @@ def params() -> dict:
 
 
 @pytest.fixture(scope="module")
-def stages(params, tmp_path_factory) -> list[dict]:
+def dag_root(params, tmp_path_factory) -> Path:
+    """A DVC repo holding the DAG's pipeline files and `params` (every block resolving)."""
     from dvc.repo import Repo
 
     root = tmp_path_factory.mktemp("dag")
@@ -205,10 +206,17 @@ def stages(params, tmp_path_factory) -> list[dict]:
         (root / dvc_file).write_text((ROOT / dvc_file).read_text())
     (root / "params.yaml").write_text(yaml.safe_dump(params))
     Repo.init(str(root), no_scm=True)
-    with Repo(str(root)) as repo:
+    return root
+
+
+@pytest.fixture(scope="module")
+def stages(dag_root) -> list[dict]:
+    from dvc.repo import Repo
+
+    with Repo(str(dag_root)) as repo:
         resolved = []
         for stage in repo.index.stages:
-            assert Path(stage.wdir) == root, f"{stage.addressing}: set `wdir: ../..` (commands run from the repo root)"
+            assert Path(stage.wdir) == dag_root, f"{stage.addressing}: set `wdir: ../..` (commands run from the repo root)"
             words = shlex.split(stage.cmd)
             assert words[:2] == ["python", words[1]] and words[1].startswith("stages/"), stage.cmd
             family = words[words.index("--family") + 1] if "--family" in words else None
@@ -284,20 +292,15 @@ def test_each_lock_records_only_stages_that_its_dvc_yaml_defines():
     assert {lock: names for lock, names in stale.items() if names} == {}, "delete these lock entries"
 
 
-def test_dvc_repro_reaches_every_stage_from_the_root_pipeline_file(params, tmp_path):
+def test_dvc_repro_reaches_every_stage_from_the_root_pipeline_file(dag_root):
     """`dvc repro` (and `dvc exp run`) without a target runs the root dvc.yaml's stages and
     everything upstream of them: a stage in dag/ whose outputs no root stage reads would never run."""
     import networkx as nx
     from dvc.repo import Repo
 
-    for dvc_file in PIPELINE_FILES:
-        (tmp_path / dvc_file).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / dvc_file).write_text((ROOT / dvc_file).read_text())
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    Repo.init(str(tmp_path), no_scm=True)
-    with Repo(str(tmp_path)) as repo:
+    with Repo(str(dag_root)) as repo:
         graph = repo.index.graph  # edges point from a stage to the stages it depends on
-        roots = [s for s in graph if Path(s.dvcfile.path) == tmp_path / "dvc.yaml"]
+        roots = [s for s in graph if Path(s.dvcfile.path) == dag_root / "dvc.yaml"]
         reached = set(roots).union(*(nx.descendants(graph, s) for s in roots))
         assert len(graph) > 40 and {s.addressing for s in graph if s not in reached} == set()
         # and the check can fail: the report is what reaches the per-model stages
