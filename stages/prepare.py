@@ -11,8 +11,7 @@ from _common import arguments, run
 
 from pipeline.io import InputError
 from pipeline.params import load_params
-
-STORAGE_DEFAULT = "npy"  # prepare.<name>.format when absent (pipeline.params.schema.Prepare)
+from pipeline.params.schema import Prepare
 
 
 def parse(argv=None) -> argparse.Namespace:
@@ -38,11 +37,13 @@ def main():
         write_dataset(args.out_dir, "digits", oneclass_records(DigitsConfig(**cfg)))
     elif args.dataset == "mvtec":
         from pipeline.data.mvtec import prepare_mvtec
-        prepare_mvtec(Path(args.raw_dir), Path(args.out_dir), cfg["size"], cfg.get("format", STORAGE_DEFAULT))
+        opts = Prepare(**cfg)  # the schema's defaults for keys left out
+        prepare_mvtec(Path(args.raw_dir), Path(args.out_dir), opts.size, opts.format)
     else:
         from pipeline.data.real import prepare_real
-        prepare_real(args.dataset, Path(args.raw_dir), Path(args.out_dir), cfg["size"], cfg["workers"],
-                     cfg.get("format", STORAGE_DEFAULT), cfg.get("jpeg_round_trip", False))
+        opts = Prepare(**cfg)
+        prepare_real(args.dataset, Path(args.raw_dir), Path(args.out_dir), opts.size, opts.workers, opts.format,
+                     opts.jpeg_round_trip)
     return args.out_dir
 
 
