@@ -43,7 +43,8 @@ def test_pseudo_anomalous_inputs_keep_the_normal_target(long_dataset, kind):
     corrupt = PseudoAnomalies(PseudoAnomalyConfig(kind=kind, probability=1.0), 32, 32)
     data = GrayClipDataset(PreparedDataset(long_dataset), "train", 32, 16, corrupt, seed=0)
     plain = GrayClipDataset(PreparedDataset(long_dataset), "train", 32, 16)
-    video = torch.from_numpy(plain.frames[plain.videos[0]])
+    first = plain.sources[0]
+    video = torch.from_numpy(first.read(0, len(first)))
     for i in (0, 3):
         inputs, target, pseudo = data[i]
         assert pseudo and inputs.shape == target.shape == (1, 16, 32, 32)

@@ -1,9 +1,14 @@
-"""Frames of a prepared dataset as model inputs.
+"""Frames of a prepared dataset as model inputs, read on demand.
 
-Frames are resized once to the model's size and kept as uint8 (a compact cache that
-avoids decoding and resizing per sample); a clip becomes float in [-1, 1] only when
-batched. A clip for prediction is `input_frames` consecutive frames plus the next one
-(the target); for reconstruction it is one frame, its own target.
+A training dataset holds an index of its clips (video number, first frame) and a small
+reader per video, never frames: each item is read when the loader asks for it (in
+DataLoader workers with runtime.num_workers > 0) from the prepared file, or for a
+compressed format from the decoded frame cache (pipeline.data.frame_cache), and resized
+frame by frame to the model's size with cv2's bilinear resize, as the official loader.
+Memory is the index plus batch x workers x clip, whatever the size of the split. Test
+passes read each video in windows the same way. A clip becomes float in [-1, 1] only when
+batched. A clip for prediction is `input_frames` consecutive frames plus the next one (the
+target); for reconstruction it is one frame, its own target.
 """
 from __future__ import annotations
 
@@ -11,14 +16,105 @@ import cv2
 import numpy as np
 import torch
 
+from pipeline.data import frame_cache, storage
 from pipeline.data.index import PreparedDataset
 
 
 def resize_frames(frames: np.ndarray, size: int) -> np.ndarray:
     """(T, H, W, 3) uint8 -> (T, size, size, 3) uint8 (cv2.resize, as the official loader)."""
     if frames.shape[1] == size and frames.shape[2] == size:
-        return np.array(frames)  # a writable copy (the source may be a read-only memmap)
+        return np.array(frames)  # a writable copy (the source may be read-only)
     return np.stack([cv2.resize(f, (size, size), interpolation=cv2.INTER_LINEAR) for f in frames])
+
+
+class _ArrayReader:
+    def __init__(self, array: np.ndarray):
+        self.array = array
+
+    def read(self, start: int = 0, stop: int | None = None) -> np.ndarray:
+        return self.array[start:stop]
+
+
+class VideoFrames:
+    """One video at a model's size, read on demand: `read(start, stop)` and `take(indices)`
+    give (n, size, size, 3) uint8 RGB frames (size None: as stored). `sequential` (a test
+    pass's overlapping windows) keeps the last window, so a read that overlaps it decodes
+    only the frames after it, and an FFV1 reader never seeks back."""
+
+    def __init__(self, reader, length: int, size: int | None, sequential: bool = False):
+        self.reader, self.length, self.size, self.sequential = reader, length, size, sequential
+        self._last: tuple[int, np.ndarray] | None = None   # (first frame, frames) of the last window
+
+    @classmethod
+    def from_array(cls, frames: np.ndarray, size: int | None = None) -> VideoFrames:
+        return cls(_ArrayReader(frames), len(frames), size)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        stop = min(stop, self.length)
+        if self._last is not None:
+            first, kept = self._last
+            if first <= start < first + len(kept) <= stop:
+                frames = np.concatenate([kept[start - first:], self._read(first + len(kept), stop)])
+                self._last = (start, frames)
+                return frames.copy()
+        frames = self._read(start, stop)
+        if self.sequential:
+            self._last = (start, frames)
+            return frames.copy()
+        return frames
+
+    def _read(self, start: int, stop: int) -> np.ndarray:
+        frames = self.reader.read(start, stop)
+        return resize_frames(frames, self.size) if self.size else np.array(frames)
+
+    def take(self, indices) -> np.ndarray:
+        """Frames at `indices` (any order, repeats allowed): one read of the span they cover."""
+        indices = np.asarray(indices)
+        first = int(indices.min())
+        return self.read(first, int(indices.max()) + 1)[indices - first]
+
+
+class GrayFrames:
+    """The same video as float32 grayscale in [-1, 1] (MemAE and LNTRA): (n, size, size)."""
+
+    def __init__(self, frames: VideoFrames):
+        self.frames = frames
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        return to_gray(self.frames.read(start, stop))
+
+    def take(self, indices) -> np.ndarray:
+        return to_gray(self.frames.take(indices))
+
+
+def video_frames(dataset: PreparedDataset, split: str, video: str, size: int | None,
+                 cached: dict | None = None, sequential: bool = False) -> VideoFrames:
+    """A video's reader: its cached copy at `size` if `cached` holds one, else its prepared file."""
+    source = storage.NpyVideo(cached[video]) if cached and video in cached else \
+        storage.open_video(dataset.video_file(split, video))
+    return VideoFrames(source, dataset.num_frames(split, video), size, sequential)
+
+
+def split_frames(dataset: PreparedDataset, split: str, videos: list[str], size: int | None,
+                 cache_workers: int = 1) -> list[VideoFrames]:
+    """Readers of `videos` for training: through the frame cache when the dataset is compressed."""
+    cached = frame_cache.ensure_cached(dataset, split, videos, size, cache_workers)
+    return [video_frames(dataset, split, v, size, cached) for v in videos]
+
+
+def clip_index(lengths: list[int], span: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every clip of `span` consecutive frames, video by video, in frame order:
+    (video number, first frame) as two int32 arrays."""
+    counts = [max(0, n - span + 1) for n in lengths]
+    video_of = np.repeat(np.arange(len(lengths), dtype=np.int32), counts)
+    start = np.concatenate([np.arange(c, dtype=np.int32) for c in counts]) if counts else np.empty(0, np.int32)
+    return video_of, start
 
 
 class ClipDataset(torch.utils.data.Dataset):
@@ -28,17 +124,17 @@ class ClipDataset(torch.utils.data.Dataset):
     def __init__(self, dataset: PreparedDataset, split: str, size: int, span: int, videos: list[str] | None = None):
         self.span = span
         self.videos = videos if videos is not None else dataset.videos(split)
-        self.frames = {v: resize_frames(np.asarray(dataset.frames(split, v)), size) for v in self.videos}
-        self.clips = [(v, t) for v in self.videos for t in range(len(self.frames[v]) - span + 1)]
-        if not self.clips:
+        self.sources = split_frames(dataset, split, self.videos, size)
+        self.video_of, self.start = clip_index([len(s) for s in self.sources], span)
+        if not len(self.start):
             raise ValueError(f"{dataset.root}: no {split} clips of {span} frames")
 
     def __len__(self) -> int:
-        return len(self.clips)
+        return len(self.start)
 
     def __getitem__(self, i: int) -> np.ndarray:
-        video, start = self.clips[i]
-        return self.frames[video][start:start + self.span]
+        start = int(self.start[i])
+        return self.sources[self.video_of[i]].read(start, start + self.span)
 
 
 def collate_uint8(batch: list[np.ndarray]) -> torch.Tensor:
@@ -65,30 +161,29 @@ class GrayClipDataset(torch.utils.data.Dataset):
     """16-frame grayscale clips of the training split for the 3D-convolution autoencoders
     (MemAE sec. 4.2, LNTRA sec. 4.1). Item: (input, target) float32 (1, T, H, W) in [-1, 1]
     and whether the input is a pseudo anomaly. `corrupt` (LNTRA's generators) gets the whole
-    video so a skip-frame input can reach past the clip; its randomness is a function of
-    (seed, epoch, index), so any number of loader workers gives the same samples."""
+    video's reader so a skip-frame input can reach past the clip; its randomness is a
+    function of (seed, epoch, index), so any number of loader workers gives the same samples."""
 
     def __init__(self, dataset: PreparedDataset, split: str, size: int, length: int = 16, corrupt=None, seed: int = 0,
                  videos: list[str] | None = None):
         self.length, self.corrupt, self.seed, self.epoch = length, corrupt, seed, 0
         self.videos = videos if videos is not None else dataset.videos(split)
-        self.frames = {v: to_gray(resize_frames(np.asarray(dataset.frames(split, v)), size)) for v in self.videos}
-        self.clips = [(v, t) for v in self.videos for t in range(len(self.frames[v]) - length + 1)]
-        if not self.clips:
+        self.sources = [GrayFrames(f) for f in split_frames(dataset, split, self.videos, size)]
+        self.video_of, self.start = clip_index([len(s) for s in self.sources], length)
+        if not len(self.start):
             raise ValueError(f"{dataset.root}: no {split} clips of {length} frames; videos must have at least {length}")
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __len__(self) -> int:
-        return len(self.clips)
+        return len(self.start)
 
     def __getitem__(self, i: int):
-        video, start = self.clips[i]
-        frames = self.frames[video]
+        video, start = self.sources[self.video_of[i]], int(self.start[i])
         if self.corrupt is None:
-            clip = frames[start:start + self.length]
+            clip = video.read(start, start + self.length)
             return torch.from_numpy(clip[None]), torch.from_numpy(clip[None]), False
         rng = np.random.default_rng([self.seed, self.epoch, i])
-        inputs, target, pseudo = self.corrupt(frames, start, self.length, rng)
+        inputs, target, pseudo = self.corrupt(video, start, self.length, rng)
         return torch.from_numpy(np.ascontiguousarray(inputs)[None]), torch.from_numpy(np.ascontiguousarray(target)[None]), pseudo

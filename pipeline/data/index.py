@@ -46,13 +46,8 @@ def video_path(root: Path, split: str, video: str, storage_format: str = "npy") 
 
 
 def read_video_file(path: Path, start: int = 0, stop: int | None = None) -> np.ndarray:
-    """Frames [start, stop) of a prepared video file, whatever its format: a memory map of
-    a raw array, or the decoded chunks of a compressed one."""
-    if path.name.endswith(storage.DELTA_SUFFIX):
-        return storage.DeltaVideo(path).read(start, stop)
-    if path.suffix == storage.SUFFIX["ffv1"]:
-        return storage.FFV1Video(path).read(start, stop)
-    return np.load(path, mmap_mode="r")[start:stop]
+    """Frames [start, stop) of a prepared video file, whatever its format (storage.open_video)."""
+    return storage.open_video(path).read(start, stop)
 
 
 def array_sha256(array: np.ndarray) -> str:
@@ -239,8 +234,18 @@ class PreparedDataset:
         return self.manifest.get("format", "npy")
 
     def frames(self, split: str, video: str, start: int = 0, stop: int | None = None) -> np.ndarray:
-        """Frames [start, stop) of a video, (T, H, W, 3) uint8 (memory-mapped when stored raw)."""
-        return read_video_file(video_path(self.root, split, video, self.storage_format), start, stop)
+        """Frames [start, stop) of a video, (T, H, W, 3) uint8."""
+        return read_video_file(self.video_file(split, video), start, stop)
+
+    def video_file(self, split: str, video: str) -> Path:
+        return video_path(self.root, split, video, self.storage_format)
+
+    def num_frames(self, split: str, video: str) -> int:
+        return int(self.manifest["videos"][f"{split}/{video}"]["frames"])
+
+    def sha256(self, split: str, video: str) -> str:
+        """SHA-256 of the video's decoded array (what identifies its frames, whatever the format)."""
+        return self.manifest["videos"][f"{split}/{video}"]["sha256"]
 
     def frame_table(self, split: str, video: str) -> pd.DataFrame:
         rows = self.index[(self.index.split == split) & (self.index.video == video)]

@@ -15,9 +15,18 @@
 
 Both decode to the same array bit for bit; the manifest's SHA-256 is of that array, so the
 format never changes what a model sees.
+
+Readers (`open_video`) read frames [start, stop) on demand and keep their file open for
+the next read, in whichever process uses them (a DataLoader worker opens its own): raw
+arrays with pread, never a memory map (pages of a mapped file count in the process's
+resident memory, so a training epoch over a memory-mapped split would look like a process
+holding the whole split); an FFV1 file continues decoding where the last read stopped, and
+seeks only when a read starts elsewhere (OpenCV's seek decodes from up to 16 frames
+before the target, ~50 ms at 256 x 256: benchmarks/RESULTS.md, "Feeding the GPU").
 """
 from __future__ import annotations
 
+import os
 import zlib
 from pathlib import Path
 
@@ -143,27 +152,114 @@ def write_ffv1(path: Path, frames: np.ndarray) -> None:
 
 
 class FFV1Video:
-    """Read access to an FFV1 file: the whole array, or frames [start, stop) after a seek."""
+    """Read access to an FFV1 file: the whole array, or frames [start, stop). The capture
+    stays open between reads (per process); a read that starts where the previous one
+    stopped decodes on without seeking."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
+        self._capture, self._owner, self._position = None, None, 0
+
+    def __getstate__(self) -> dict:  # a capture cannot be pickled: the receiving process opens its own
+        return {"path": self.path}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["path"])
+
+    def _open(self) -> cv2.VideoCapture:
+        if self._capture is None or self._owner != os.getpid():
+            self._capture, self._owner, self._position = cv2.VideoCapture(str(self.path)), os.getpid(), 0
+        return self._capture
+
+    def close(self) -> None:
+        if self._capture is not None and self._owner == os.getpid():
+            self._capture.release()
+        self._capture = None
 
     def read(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         if start < 0 or (stop is not None and stop < start):
             raise IndexError(f"{self.path}: frames [{start}, {stop}) are not a range")
-        capture = cv2.VideoCapture(str(self.path))
-        shape = (int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)), int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), 3)
-        if start:
+        continues = self._capture is not None and start == self._position
+        frames = self._decode(start, stop)
+        if not frames and stop != start and not continues:
+            self.close()  # a seek on a capture that has decoded before can fail (a 1-frame file): once more, fresh
+            frames = self._decode(start, stop)
+        if not frames:
+            if stop == start:
+                capture = self._open()
+                return np.empty((0, int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+                                 int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), 3), np.uint8)
+            raise InputError(f"{self.path}: no frame could be decoded at {start}; re-run the prepare stage")
+        return np.ascontiguousarray(np.stack(frames))
+
+    def _decode(self, start: int, stop: int | None) -> list[np.ndarray]:
+        capture = self._open()
+        if start != self._position:
             capture.set(cv2.CAP_PROP_POS_FRAMES, start)
         frames = []
         while stop is None or start + len(frames) < stop:
             ok, frame = capture.read()
-            if not ok:
+            if not ok:  # the end: a capture past it may not seek back, so the next read reopens
+                self.close()
                 break
             frames.append(frame[..., ::-1])
-        capture.release()
-        if not frames:
-            if stop == start:
-                return np.empty((0, *shape), np.uint8)
-            raise InputError(f"{self.path}: no frame could be decoded at {start}; re-run the prepare stage")
-        return np.ascontiguousarray(np.stack(frames))
+        self._position = start + len(frames)
+        return frames
+
+
+# --- npy --------------------------------------------------------------------------------------
+class NpyVideo:
+    """Read access to a raw .npy array (T, H, W, C) uint8 by pread: frames [start, stop) are
+    copied into a new array; nothing is memory-mapped."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        with open(self.path, "rb") as handle:
+            version = np.lib.format.read_magic(handle)
+            header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            self.shape, fortran, dtype = header(handle)
+            self.offset = handle.tell()
+        if fortran or dtype != np.uint8 or len(self.shape) != 4:
+            raise InputError(f"{self.path}: not a C-ordered uint8 (T, H, W, C) array; re-run the prepare stage")
+        self.frame_bytes = int(np.prod(self.shape[1:]))
+        self._fd, self._owner = None, None
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in ("_fd", "_owner")} | {"_fd": None, "_owner": None}
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def _descriptor(self) -> int:
+        if self._fd is None or self._owner != os.getpid():
+            self._fd, self._owner = os.open(self.path, os.O_RDONLY), os.getpid()
+        return self._fd
+
+    def close(self) -> None:
+        if self._fd is not None and self._owner == os.getpid():
+            os.close(self._fd)
+        self._fd = None
+
+    def __del__(self):
+        self.close()
+
+    def read(self, start: int = 0, stop: int | None = None) -> np.ndarray:
+        stop = len(self) if stop is None else min(stop, len(self))
+        if not 0 <= start <= stop:
+            raise IndexError(f"{self.path}: frames [{start}, {stop}) outside [0, {len(self)})")
+        out = np.empty((stop - start, *self.shape[1:]), np.uint8)
+        wanted = out.nbytes
+        got = os.preadv(self._descriptor(), [memoryview(out).cast("B")], self.offset + start * self.frame_bytes)
+        if got != wanted:
+            raise InputError(f"{self.path}: file ends before frame {stop}; re-run the prepare stage")
+        return out
+
+
+def open_video(path: Path):
+    """A reader (`read(start, stop)`) for a prepared video file, whatever its format."""
+    path = Path(path)
+    if path.name.endswith(DELTA_SUFFIX):
+        return DeltaVideo(path)
+    if path.suffix == SUFFIX["ffv1"]:
+        return FFV1Video(path)
+    return NpyVideo(path)

@@ -50,9 +50,19 @@ def label_rows(rows: pd.DataFrame, video: str, truth: pd.DataFrame) -> pd.DataFr
     return rows
 
 
-def write_examples(path: Path, examples: list, count: int = 3) -> None:
-    """The `count` abnormal frames with the lowest PSNR, from different videos."""
-    chosen = sorted(examples, key=lambda e: e[2])[:count]
+EXAMPLES_KEPT = 3  # abnormal frames with the lowest PSNR kept for the heat maps
+
+
+def keep_worst(examples: list, found: list) -> list:
+    """The EXAMPLES_KEPT lowest-PSNR frames of `examples` and a video's `found` (the running
+    selection over videos: the same as choosing among all videos' at the end, earlier
+    videos first on ties, without holding every video's frames)."""
+    return sorted(examples + found, key=lambda e: e[2])[:EXAMPLES_KEPT]
+
+
+def write_examples(path: Path, examples: list) -> None:
+    """The abnormal frames kept by keep_worst, from different videos."""
+    chosen = sorted(examples, key=lambda e: e[2])[:EXAMPLES_KEPT]
     if not chosen:
         return
     write_npz(path, video=np.array([e[0] for e in chosen]), frame=np.array([e[1] for e in chosen]),

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Protocol
 
-import numpy as np
 import pandas as pd
 import torch
 from tqdm import tqdm
@@ -15,7 +14,8 @@ from tqdm import tqdm
 from pipeline.artifacts import EXAMPLES, FRAMES
 from pipeline.data.index import PreparedDataset
 from pipeline.engine.checkpoints import checkpoint_path, load_checkpoint
-from pipeline.engine.frames import WorstAbnormalFrame, label_rows, write_examples
+from pipeline.data.clips import VideoFrames, video_frames
+from pipeline.engine.frames import WorstAbnormalFrame, keep_worst, label_rows, write_examples
 from pipeline.engine.memory_summary import MemoryRecorder
 from pipeline.io import InputError, write_csv
 
@@ -23,9 +23,11 @@ from pipeline.io import InputError, write_csv
 class VideoScorer(Protocol):
     """What a family's infer module gives the loop: per-frame signals of one test video."""
     recorder: MemoryRecorder | None
+    image_size: int
 
-    def video(self, frames: np.ndarray, worst: WorstAbnormalFrame) -> pd.DataFrame:
-        """frames (T, H, W, 3) uint8 as prepared -> one row per scored frame: `frame` and signals."""
+    def video(self, frames: VideoFrames, worst: WorstAbnormalFrame) -> pd.DataFrame:
+        """frames: the video at `image_size`, read on demand in windows (`read(start, stop)`
+        -> (n, S, S, 3) uint8) -> one row per scored frame: `frame` and signals."""
 
 
 class ModelScorer:
@@ -35,22 +37,27 @@ class ModelScorer:
     def __init__(self, model: torch.nn.Module, cfg, device: torch.device):
         self.model, self.cfg, self.device = model.eval(), cfg, device
 
+    @property
+    def image_size(self) -> int:
+        return self.model.cfg.image_size
+
 
 def test_split(dataset: PreparedDataset, scorer_for: Callable[[str], VideoScorer]) -> tuple[pd.DataFrame, list]:
-    """Every test video through its scorer -> (labelled per-frame table, worst abnormal frames)."""
+    """Every test video through its scorer -> (labelled per-frame table, worst abnormal
+    frames). A video is read in the scorer's windows, never whole."""
     tables, examples = [], []
     for video in tqdm(dataset.videos("test"), desc="infer", mininterval=2):
         scorer = scorer_for(video)
         truth = dataset.frame_table("test", video).set_index("frame")
         worst = WorstAbnormalFrame(truth.label.to_numpy())
         try:
-            rows = scorer.video(np.asarray(dataset.frames("test", video)), worst)
+            rows = scorer.video(video_frames(dataset, "test", video, scorer.image_size, sequential=True), worst)
         except InputError as err:
             raise InputError(f"{dataset.root}, test video {video}: {err}") from err
         rows = label_rows(rows, video, truth)
         if scorer.recorder is not None:
             scorer.recorder.label(video, rows.frame, rows.label)
-        examples += worst.found(video)
+        examples = keep_worst(examples, worst.found(video))
         tables.append(rows)
     return pd.concat(tables, ignore_index=True), examples
 

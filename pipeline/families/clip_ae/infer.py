@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torch
 
 from pipeline.artifacts import MEMORY_SUMMARY
-from pipeline.data.clips import resize_frames, to_gray
+from pipeline.data.clips import GrayFrames, VideoFrames
 from pipeline.engine.frames import WorstAbnormalFrame, psnr
 from pipeline.engine.memory_summary import MemoryRecorder
 from pipeline.engine.testing import ModelScorer, score_split
@@ -49,19 +48,21 @@ class ClipScorer(ModelScorer):
         self.recorder = MemoryRecorder(cfg.queries_per_clip, cfg.seed) if model.memory is not None else None
 
     @torch.no_grad()
-    def video(self, frames: np.ndarray, worst: WorstAbnormalFrame) -> pd.DataFrame:
-        """frames (T, H, W, 3) uint8 -> one row per centre frame."""
-        gray = to_gray(resize_frames(frames, self.model.cfg.image_size))
+    def video(self, frames: VideoFrames, worst: WorstAbnormalFrame) -> pd.DataFrame:
+        """frames at the model's size -> one row per centre frame (each batch reads the
+        window its clips span)."""
         length = self.model.cfg.frames
-        if len(gray) < length:
-            raise InputError(f"a test video has {len(gray)} frames, fewer than one {length}-frame clip")
+        if len(frames) < length:
+            raise InputError(f"a test video has {len(frames)} frames, fewer than one {length}-frame clip")
         half = length // 2
-        centres = list(centre_frames(len(gray), length))
+        gray = GrayFrames(frames)
+        centres = list(centre_frames(len(frames), length))
         rows = []
-        video = torch.from_numpy(gray).to(self.device)
         for first in range(0, len(centres), self.cfg.batch_size):
             chunk = centres[first:first + self.cfg.batch_size]
-            clips = torch.stack([video[u - half:u + half] for u in chunk])[:, None]  # (B, 1, T, H, W)
+            lo = chunk[0] - half
+            window = torch.from_numpy(gray.read(lo, chunk[-1] + half)).to(self.device)
+            clips = torch.stack([window[u - half - lo:u + half - lo] for u in chunk])[:, None]  # (B, 1, T, H, W)
             output, weights, latent = self.model(clips, return_latent=True)
             l2, error = clip_errors(output, clips)
             middle = psnr(output[:, :, half], clips[:, :, half])  # the 9th frame

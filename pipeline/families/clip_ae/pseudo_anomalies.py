@@ -124,15 +124,17 @@ class PseudoAnomalies:
         self.beta, self.min_size = int(round(cfg.patch_beta * scale)), max(2, int(round(cfg.patch_min_size * scale)))
         self.intruders = intruder_images(height, width) if cfg.kind == "patch" else []
 
-    def __call__(self, video: np.ndarray, start: int, length: int, rng: np.random.Generator
-                 ) -> tuple[np.ndarray, np.ndarray, bool]:
-        """video (T, H, W) float in [-1, 1] -> (input, target, is_pseudo_anomaly), each (length, H, W)."""
-        normal = video[start:start + length]
+    def __call__(self, video, start: int, length: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, bool]:
+        """video: the whole video's grayscale frames, float in [-1, 1], read on demand
+        (pipeline.data.clips.GrayFrames: len, read(start, stop), take(indices)) ->
+        (input, target, is_pseudo_anomaly), each (length, H, W). Only the frames used are read."""
         if self.cfg.kind == "none" or rng.random() >= self.cfg.probability:
+            normal = video.read(start, start + length)
             return normal, normal, False
         if self.cfg.kind == "skip_frame":
             skipped, normal, _ = skip_frame_indices(len(video), length, rng, self.cfg.skip_strides, start)
-            return video[skipped], video[normal], True
+            return video.take(skipped), video.take(normal), True
+        normal = video.read(start, start + length)
         _, h, w = normal.shape
         patch = sample_patch(length, h, w, rng, self.cfg.patch_alpha, self.beta, self.min_size)
         intruder = self.intruders[int(rng.integers(len(self.intruders)))]

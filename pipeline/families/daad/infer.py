@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torch
 
-from pipeline.data.clips import resize_frames, split_input_target
+from pipeline.data.clips import VideoFrames, split_input_target
 from pipeline.engine.frames import WorstAbnormalFrame, psnr
 from pipeline.engine.testing import ModelScorer, score_split
 from pipeline.families.daad.config import DAADInferConfig, infer_config
@@ -17,12 +16,11 @@ from pipeline.families.daad.config import DAADInferConfig, infer_config
 
 class DAADScorer(ModelScorer):
     @torch.no_grad()
-    def video(self, frames: np.ndarray, worst: WorstAbnormalFrame) -> pd.DataFrame:
-        """(T, H, W, 3) uint8 -> per image R (recon_error), L (feature_error) and PSNR."""
-        frames = resize_frames(frames, self.model.cfg.image_size)
+    def video(self, frames: VideoFrames, worst: WorstAbnormalFrame) -> pd.DataFrame:
+        """frames at the model's size -> per image R (recon_error), L (feature_error) and PSNR."""
         rows = []
         for first in range(0, len(frames), self.cfg.batch_size):
-            batch = torch.from_numpy(frames[first:first + self.cfg.batch_size])[:, None]
+            batch = torch.from_numpy(frames.read(first, first + self.cfg.batch_size))[:, None]
             x, _ = split_input_target(batch, "reconstruction", self.device)
             x_hat, _ = self.model.generator(x)
             _, f_real = self.model.discriminator(x)

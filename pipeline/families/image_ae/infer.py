@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torch
 
-from pipeline.data.clips import resize_frames
+from pipeline.data.clips import VideoFrames
 from pipeline.engine.frames import WorstAbnormalFrame, psnr
 from pipeline.engine.testing import ModelScorer, score_split
 from pipeline.families.image_ae.config import ImageInferConfig, infer_config
@@ -17,11 +16,10 @@ from pipeline.families.image_ae.train import to_gray_batch
 
 class ImageScorer(ModelScorer):
     @torch.no_grad()
-    def video(self, frames: np.ndarray, worst: WorstAbnormalFrame) -> pd.DataFrame:
-        frames = resize_frames(frames, self.model.cfg.image_size)
+    def video(self, frames: VideoFrames, worst: WorstAbnormalFrame) -> pd.DataFrame:
         rows = []
         for first in range(0, len(frames), self.cfg.batch_size):
-            x = to_gray_batch(torch.from_numpy(frames[first:first + self.cfg.batch_size]), self.device)
+            x = to_gray_batch(torch.from_numpy(frames.read(first, first + self.cfg.batch_size)), self.device)
             output, _ = self.model(x)
             errors = (output - x).pow(2).flatten(1).mean(1)
             for i, (e, p) in enumerate(zip(errors, psnr(output.clamp(-1, 1), x))):

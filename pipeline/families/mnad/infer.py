@@ -19,7 +19,7 @@ import pandas as pd
 import torch
 
 from pipeline.artifacts import MEMORY_SUMMARY, alternate_update_file
-from pipeline.data.clips import resize_frames
+from pipeline.data.clips import VideoFrames
 from pipeline.data.index import PreparedDataset
 from pipeline.engine.frames import WorstAbnormalFrame, psnr
 from pipeline.engine.memory_summary import MemoryRecorder
@@ -36,22 +36,29 @@ def scored_frames(num_frames: int, input_frames: int, task: str) -> range:
     return range(input_frames, num_frames) if task == "prediction" else range(input_frames - 1, num_frames)
 
 
-def _clip_inputs(frames: np.ndarray, targets: list[int], input_frames: int, task: str, device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Frames t-k..t-1 (prediction) or t-k+1..t (reconstruction) stacked -> the output for t."""
-    x = torch.from_numpy(frames).to(device).float().div_(127.5).sub_(1.0).movedim(-1, -3)  # (T, 3, H, W)
+def _clip_inputs(frames: VideoFrames, targets: list[int], input_frames: int, task: str, device
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Frames t-k..t-1 (prediction) or t-k+1..t (reconstruction) stacked -> the output for t;
+    only the window the targets' clips span is read and converted."""
     last = 0 if task == "prediction" else 1
+    lo = targets[0] - input_frames + last
+    window = frames.read(lo, targets[-1] + 1)
+    x = torch.from_numpy(window).to(device).float().div_(127.5).sub_(1.0).movedim(-1, -3)  # (W, 3, H, W)
+    at = [t - lo for t in targets]
     if input_frames == 1 and last:
-        return x[targets], x[targets]
-    inputs = torch.stack([x[t - input_frames + last:t + last].flatten(0, 1) for t in targets])
-    return inputs, x[targets]
+        return x[at], x[at]
+    inputs = torch.stack([x[t - input_frames + last:t + last].flatten(0, 1) for t in at])
+    return inputs, x[at]
 
 
 @torch.no_grad()
-def infer_video(model: MNAD, items: torch.Tensor | None, frames: np.ndarray, cfg: InferConfig, device: torch.device,
-                recorder: MemoryRecorder | None = None, worst: WorstAbnormalFrame | None = None
+def infer_video(model: MNAD, items: torch.Tensor | None, frames: VideoFrames | np.ndarray, cfg: InferConfig,
+                device: torch.device, recorder: MemoryRecorder | None = None, worst: WorstAbnormalFrame | None = None
                 ) -> tuple[pd.DataFrame, torch.Tensor | None]:
-    """One video (frames at the model's size) -> per-frame rows and the memory after it.
-    A memory model's queries and their nearest items go to `recorder`, frame by frame."""
+    """One video (frames at the model's size, read in windows; or an array) -> per-frame
+    rows and the memory after it. A memory model's queries and their nearest items go to
+    `recorder`, frame by frame."""
+    frames = VideoFrames.from_array(frames) if isinstance(frames, np.ndarray) else frames
     mcfg = model.cfg
     recorder = recorder or MemoryRecorder(cfg.queries_per_frame, cfg.seed)
     worst = worst or WorstAbnormalFrame(None)
@@ -102,8 +109,7 @@ class MNADScorer(ModelScorer):
         self.trained_items = self.items = items
         self.recorder = MemoryRecorder(cfg.queries_per_frame, cfg.seed) if model.cfg.memory else None
 
-    def video(self, frames: np.ndarray, worst: WorstAbnormalFrame) -> pd.DataFrame:
-        frames = resize_frames(frames, self.model.cfg.image_size)
+    def video(self, frames: VideoFrames, worst: WorstAbnormalFrame) -> pd.DataFrame:
         rows, self.items = infer_video(self.model, self.items, frames, self.cfg, self.device, self.recorder, worst)
         return rows
 
