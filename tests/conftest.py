@@ -19,6 +19,15 @@ def _threads():
     torch.set_num_threads(2)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _frame_cache(tmp_path_factory):
+    """The decoded frame cache (pipeline.data.frame_cache) of every test and the stage
+    processes they start: a temporary folder, never data/cache of the working tree."""
+    import os
+
+    os.environ["MEMAUDIT_FRAME_CACHE"] = str(tmp_path_factory.mktemp("frame_cache"))
+
+
 @pytest.fixture(scope="session")
 def tiny_dataset(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("data") / "synthetic"

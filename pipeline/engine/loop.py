@@ -25,6 +25,9 @@ from pipeline.io import InputError, write_csv
 from pipeline.params import epochs, per_dataset, profile_section
 
 SPEED_SWITCHES = ("bf16", "channels_last", "compile", "sync_batchnorm")
+# Benchmarks' smoke switch (benchmarks/_smoke_stage.py): at most this many steps per epoch.
+# No stage sets it and no params key reaches it: a DVC-recorded run always trains fully.
+MAX_STEPS: int | None = None
 
 
 @dataclass(frozen=True)
@@ -148,13 +151,17 @@ def fit(recipe: Recipe, prepared_root: str | Path, out_dir: str | Path, loop: Lo
         if hasattr(data, "set_epoch"):
             data.set_epoch(epoch)
         sums: dict[str, float] = {}
+        steps = 0
         for batch in tqdm(loader, desc=f"epoch {epoch}/{loop.epochs}", leave=False, mininterval=2,
                           disable=not (ctx.is_main and verbose)):
             distributed.broadcast_buffers(ctx, core)
             for name, value in recipe.step(batch, step_ctx).items():
                 value = distributed.mean_over_ranks(ctx, value) if torch.is_tensor(value) else float(value)
                 sums[name] = sums.get(name, 0.0) + value
-        row = {"epoch": epoch, **{k: v / len(loader) for k, v in sums.items()}, **recipe.end_epoch(epoch, step_ctx)}
+            steps += 1
+            if MAX_STEPS is not None and steps >= MAX_STEPS:
+                break
+        row = {"epoch": epoch, **{k: v / steps for k, v in sums.items()}, **recipe.end_epoch(epoch, step_ctx)}
         history.append(row)
         if ctx.is_main:
             if verbose:

@@ -20,6 +20,11 @@ from pipeline.engine.memory_summary import MemoryRecorder
 from pipeline.io import InputError, write_csv
 
 
+# Benchmarks' smoke switch (benchmarks/_smoke_stage.py): score only each test video's first
+# frames. No stage sets it and no params key reaches it.
+MAX_FRAMES_PER_VIDEO: int | None = None
+
+
 class VideoScorer(Protocol):
     """What a family's infer module gives the loop: per-frame signals of one test video."""
     recorder: MemoryRecorder | None
@@ -50,8 +55,11 @@ def test_split(dataset: PreparedDataset, scorer_for: Callable[[str], VideoScorer
         scorer = scorer_for(video)
         truth = dataset.frame_table("test", video).set_index("frame")
         worst = WorstAbnormalFrame(truth.label.to_numpy())
+        frames = video_frames(dataset, "test", video, scorer.image_size, sequential=True)
+        if MAX_FRAMES_PER_VIDEO is not None:
+            frames.length = min(frames.length, MAX_FRAMES_PER_VIDEO)
         try:
-            rows = scorer.video(video_frames(dataset, "test", video, scorer.image_size, sequential=True), worst)
+            rows = scorer.video(frames, worst)
         except InputError as err:
             raise InputError(f"{dataset.root}, test video {video}: {err}") from err
         rows = label_rows(rows, video, truth)
