@@ -11,8 +11,7 @@ import argparse
 from _common import arguments, run
 
 from pipeline import families
-from pipeline.artifacts import INFERENCE, RELEASED, seed_dir
-from pipeline.io import read_json, write_json
+from pipeline.artifacts import seed_dir
 from pipeline.families import check_family
 from pipeline.params import load_params, model_section, seeds
 
@@ -32,27 +31,16 @@ def settings(params: dict, args: argparse.Namespace):
 
 
 def main():
-    from pipeline.data.index import PreparedDataset
-    from pipeline.engine.checkpoints import size_facts
     from pipeline.engine.runtime import configure, pick_device
+    from pipeline.engine.testing import infer_seed
 
     args = parse()
     device_name, threads, checkpoint, configs = settings(load_params(), args)
     device = pick_device(device_name)
     configure(device, threads)
-    infer = families.load(args.family, "infer")
-    per_category = PreparedDataset(args.prepared_dir).per_category
-    frames = 0
-    for seed, cfg in configs:
-        out = seed_dir(args.out_dir, seed)
-        table, facts = infer.run(cfg, seed_dir(args.train_dir, seed), checkpoint, args.prepared_dir, out, device)
-        released = seed_dir(args.train_dir, seed) / RELEASED
-        weights = read_json(released) if released.exists() else "trained here"
-        size = size_facts(seed_dir(args.train_dir, seed), checkpoint)
-        write_json(out / INFERENCE, {**facts, **size, "per_category": per_category, "weights": weights})
-        frames += len(table)
-        print(f"scored {len(table)} frames of {table.video.nunique()} videos (checkpoint {checkpoint}, "
-              f"epoch {facts['checkpoint_epoch']})")
+    run_family = families.load(args.family, "infer").run
+    frames = sum(infer_seed(run_family, cfg, seed_dir(args.train_dir, seed), checkpoint, args.prepared_dir,
+                            seed_dir(args.out_dir, seed), device) for seed, cfg in configs)
     return args.out_dir, {"device": str(device), "cpu_threads": threads, "frames": frames}
 
 

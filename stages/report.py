@@ -1,7 +1,7 @@
 """report: reports/index.html plus AUC tables (CSV, Markdown) and a summary for DVC.
 
 usage: python stages/report.py <score_root> <figure_root> <toy_root> <out_dir>
-params: report (verdict rules), and for the provenance table the run's settings
+params: report (verdict rules), evaluation.level, and for the provenance table the run's settings
         (pipeline.report.provenance.SETTINGS)
 """
 import argparse
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from _common import arguments, run
 
-from pipeline.params import load_params
+from pipeline.params import load_params, pick
 from pipeline.report.build import build_report
 from pipeline.report.collect import current_runs
 from pipeline.report.claims import ClaimSettings
@@ -23,7 +23,8 @@ def parse(argv=None) -> argparse.Namespace:
 def settings(params: dict, args: argparse.Namespace):
     """(verdict rules, the run's settings as the provenance table prints them, the runs of
     this configuration: what the model lists and `released` name)."""
-    return ClaimSettings(**params["report"]), {key: str(params[key]) for key in SETTINGS}, current_runs(params)
+    rules = pick(ClaimSettings, {**params["report"], "level": params["evaluation"]["level"]}, "report")
+    return rules, {key: str(params[key]) for key in SETTINGS}, current_runs(params)
 
 
 def main() -> None:

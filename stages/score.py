@@ -6,7 +6,7 @@ cost more in DVC bookkeeping than the figures take.
 
 usage: python stages/score.py <dataset> <model> <train_dir> <infer_dir> <out_dir> <figures_dir>
        --family <family> --models <model list>
-params: models.<model>.{family,score}, evaluation.bootstrap, figures, and what the family spec
+params: models.<model>.{family,score}, evaluation.level, figures, and what the family spec
         reads (MNAD: models.<model>.train.memory; with memory also lambda,
         models.<model>.infer.test_time_update)
 """
@@ -29,9 +29,9 @@ def parse(argv=None) -> argparse.Namespace:
 
 
 def settings(params: dict, args: argparse.Namespace):
-    """(score plan, bootstrap resamples, figure settings)."""
+    """(score plan, interval level, figure settings)."""
     check_listing(params, args.model, args.family, args.models)
-    return (families.load(args.family, "spec").score_plan(params, args.model), params["evaluation"]["bootstrap"],
+    return (families.load(args.family, "spec").score_plan(params, args.model), params["evaluation"]["level"],
             dict(params["figures"]))
 
 
@@ -39,8 +39,8 @@ def main():
     from pipeline.figures import model_figures
 
     args = parse()
-    plan, bootstrap, figures = settings(load_params(), args)
-    scores, metrics = evaluate(args.infer_dir, plan, bootstrap=bootstrap)
+    plan, level, figures = settings(load_params(), args)
+    scores, metrics = evaluate(args.infer_dir, plan, level)
     facts = read_json(seed_dirs(args.infer_dir)[0] / INFERENCE)
     out = Path(args.out_dir)
     write_csv(out / "scores.csv", scores)

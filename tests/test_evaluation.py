@@ -17,12 +17,12 @@ def abnormality_score(frames, lam):
     return weighted_score(frames, psnr_distance_terms(lam))
 
 
-def _mnad(infer_dir, lam, memory_term=True, test_time_update=True, memory=True, bootstrap=500):
+def _mnad(infer_dir, lam, memory_term=True, test_time_update=True, memory=True):
     """evaluate() with the plan MNAD's spec makes from a model section with these settings."""
     params = {"lambda": "paper", "models": {"m": {
         "train": {"memory": memory}, "infer": {"test_time_update": test_time_update},
         "score": {"lambda": lam, "memory_term": memory_term, "normalisation": "per_video"}}}}
-    return evaluate(infer_dir, score_plan(params, "m"), bootstrap=bootstrap)
+    return evaluate(infer_dir, score_plan(params, "m"))
 
 
 def _frames(seed):
@@ -72,27 +72,29 @@ def test_model_without_memory_has_no_ablations(tmp_path):
 def test_seeds_are_averaged_and_the_interval_brackets_the_estimate(tmp_path):
     for seed in (0, 1, 2):
         _write(tmp_path / f"seed_{seed}", _frames(seed), _frames(seed + 10))
-    _, metrics = _mnad(tmp_path, 0.6, bootstrap=200)
+    scores, metrics = _mnad(tmp_path, 0.6)
     per_seed = metrics["auc_micro_per_seed"]
     assert metrics["seeds"] == [0, 1, 2] and len(per_seed) == 3
     assert metrics["auc_micro"] == pytest.approx(np.mean(per_seed))
     assert metrics["auc_micro_std"] == pytest.approx(np.std(per_seed))
     lo, hi = metrics["interval"]["auc_micro"]
     assert lo <= metrics["auc_micro"] <= hi and hi - lo > 0
-    _, again = _mnad(tmp_path, 0.6, bootstrap=200)
-    assert again["interval"] == metrics["interval"], "the bootstrap is seeded"
+    # the interval the verdicts use, over test videos and seeds (clipped to [0, 1])
+    from pipeline.evaluation.paired import auc_estimate, runs_from_frames
+    e = auc_estimate(runs_from_frames(scores))
+    assert (lo, hi) == (pytest.approx(max(0.0, e.lo)), pytest.approx(min(1.0, e.hi)))
+    assert metrics["ablations"]["PSNR-only score"]["interval"]["auc_micro"] is not None, "every row has its interval"
 
 
 def test_lambda_sweep_ends_are_psnr_only_and_distance_only(tmp_path):
     frames = _frames(4)
     _write(tmp_path / "seed_0", frames, frames)
-    _, metrics = _mnad(tmp_path, 0.6, bootstrap=0)
+    _, metrics = _mnad(tmp_path, 0.6)
     sweep = {round(r["lambda"], 2): r["auc_micro"] for r in metrics["lambda_sweep"]}
     assert len(sweep) == 21
     from pipeline.evaluation.metrics import frame_aucs
     assert sweep[1.0] == pytest.approx(frame_aucs(frames.assign(score=abnormality_score(frames, None)))["auc_micro"])
     assert sweep[0.0] == pytest.approx(frame_aucs(frames.assign(score=abnormality_score(frames, 0.0)))["auc_micro"])
-    assert metrics["interval"]["auc_micro"] is None  # bootstrap switched off
 
 
 def test_train_config_from_params():

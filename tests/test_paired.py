@@ -1,51 +1,138 @@
-"""Verdicts a statistician would sign: paired differences over test videos (and seeds), three
-outcomes, and what makes a comparison not testable, on constructed score sets."""
+"""Verdicts a statistician would sign: intervals over test videos and training seeds worked
+out from their formulas on hand-made inputs, paired differences, Holm's correction, the
+equivalence test for reported numbers, and what makes a comparison not testable."""
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
-from pipeline.evaluation.paired import (paired_difference, paired_entropy_difference, runs_from_frames,
-                                        unpaired_difference, usage_entropy, usage_from_rows)
-from pipeline.report.verdicts import (CONTRADICTED, INCONCLUSIVE, NOT_TESTABLE, SUPPORTED, ClaimSettings, combine,
-                                      compare, direction)
+from pipeline.evaluation.paired import (AUCStatistic, auc_difference, auc_estimate, entropy_difference, estimate,
+                                        jackknife_variance, runs_from_frames, t_interval, usage_entropy,
+                                        usage_from_rows)
+from pipeline.report.verdicts import (CONTRADICTED, INCONCLUSIVE, NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED, SUPPORTED,
+                                      TEST_SET_ONLY, TOO_FEW_SEEDS, ClaimSettings, Part, combine, compare,
+                                      dataset_cells, holm, part_from, reproduction, settle)
 
 from fixtures.scores import VIDEOS, frames
 
 
+def seeded(signals, first_seed, **kw):
+    """One model trained with several seeds: one frames() table per seed."""
+    return pd.concat([frames(s, first_seed + i, train_seed=i, **kw) for i, s in enumerate(signals)], ignore_index=True)
+
+
 def difference(a, b, **kw):
-    return paired_difference(runs_from_frames(a), runs_from_frames(b), resamples=400, **kw)
+    return auc_difference(runs_from_frames(a), runs_from_frames(b), **kw)
 
 
-def test_two_models_of_the_same_quality_are_inconclusive_never_supported():
+S3 = ClaimSettings(min_seeds=3)
+
+
+def test_jackknife_and_t_interval_follow_their_formulas():
+    values = np.array([1.0, 2.0, 4.0])
+    # (n - 1) / n * sum of squared deviations from the mean 7/3: 2/3 * (16/9 + 1/9 + 25/9) = 28/9
+    assert jackknife_variance(values) == pytest.approx(28 / 9)
+    lo, hi, se, df = t_interval(0.5, [(0.04, 9)])
+    assert (se, df) == (pytest.approx(0.2), pytest.approx(9))
+    assert hi - 0.5 == pytest.approx(stats.t.ppf(0.975, 9) * 0.2)
+    # two parts: Welch-Satterthwaite df = (0.01 + 0.03)^2 / (0.01^2 / 4 + 0.03^2 / 2) = 0.0016 / 0.000475
+    _, _, se, df = t_interval(0.0, [(0.01, 4), (0.03, 2)])
+    assert se == pytest.approx(0.2) and df == pytest.approx(0.0016 / 0.000475)
+    assert t_interval(0.3, [(0.5, 0)]) == (None, None, None, None), "a part without degrees of freedom is no part"
+
+
+def _perfect_or_not(aucs_per_seed: list[list[float]]) -> dict:
+    """Runs whose per-video AUCs are exactly the given values: each video has 4 normal and 1
+    abnormal frame; the abnormal score outranks k of the 4 normal ones -> AUC k / 4."""
+    runs = {}
+    for seed, aucs in enumerate(aucs_per_seed):
+        runs[seed] = {}
+        for v, auc in enumerate(aucs):
+            k = int(round(auc * 4))
+            runs[seed][f"v{v}"] = (np.array([0, 0, 0, 0, 1]), np.array([1, 2, 3, 4, k + 0.5]))
+    return runs
+
+
+def test_the_macro_interval_of_one_seed_is_the_classic_mean_plus_t_standard_error():
+    aucs = [0.25, 0.5, 0.75, 1.0, 1.0, 0.5]
+    e = estimate(AUCStatistic(_perfect_or_not([aucs]), [f"v{i}" for i in range(6)], macro=True))
+    se = np.std(aucs, ddof=1) / np.sqrt(6)  # the jackknife of a mean is the textbook standard error
+    assert e.value == pytest.approx(np.mean(aucs)) and e.se == pytest.approx(se) and e.df == pytest.approx(5)
+    assert e.hi - e.value == pytest.approx(stats.t.ppf(0.975, 5) * se)
+
+
+def test_seeds_add_their_spread_over_the_number_of_seeds():
+    same = [0.5, 0.5, 0.5, 0.5]   # no video-to-video variation: only the seeds vary
+    runs = _perfect_or_not([[0.25] * 4, [0.5] * 4, [1.0] * 4])
+    e = auc_estimate(runs, macro=True)
+    assert e.value == pytest.approx(np.mean([0.25, 0.5, 1.0]))
+    assert e.se == pytest.approx(np.std([0.25, 0.5, 1.0], ddof=1) / np.sqrt(3)) and e.df == pytest.approx(2)
+    assert auc_estimate(_perfect_or_not([same]), macro=True).se == 0
+
+
+def test_models_sharing_their_training_runs_are_paired_by_seed():
+    a = _perfect_or_not([[0.75] * 4, [1.0] * 4, [0.5] * 4])   # seeds disagree a lot ...
+    b = _perfect_or_not([[0.5] * 4, [0.75] * 4, [0.25] * 4])  # ... but each seed's B is A minus 0.25
+    shared = auc_difference(a, b, macro=True, shared=True)
+    assert shared.estimate == pytest.approx(0.25) and shared.se == 0 and shared.lo == shared.hi == pytest.approx(0.25)
+    independent = auc_difference(a, b, macro=True)
+    assert independent.lo < 0 < independent.hi, "as separate training runs the seeds' spread dominates"
+
+
+def test_two_models_of_the_same_quality_are_never_supported():
     for seed in range(5):
         d = difference(frames(1.0, seed), frames(1.0, seed + 100))
-        assert d.lo < 0 < d.hi and direction(d) == INCONCLUSIVE
+        assert d.lo < 0 < d.hi and part_from(d, "x", "", ClaimSettings(min_seeds=1)).outcome == INCONCLUSIVE
     same = frames(1.0, 7)
     d = difference(same, same)
-    assert d.lo == d.hi == 0 and direction(d) == INCONCLUSIVE
+    assert d.lo == d.hi == 0
 
 
 def test_a_clear_improvement_is_supported_and_a_clear_loss_contradicted():
-    better, worse = frames(2.5, 1), frames(0.8, 2)
-    assert direction(difference(better, worse)) == SUPPORTED
-    assert direction(difference(worse, better)) == CONTRADICTED
+    s = ClaimSettings(min_seeds=3)
+    better, worse = seeded((2.5, 2.4, 2.6), 1), seeded((0.8, 0.9, 0.7), 10)
+    up = part_from(difference(better, worse), "x", "", s)
+    down = part_from(difference(worse, better), "x", "", s)
+    assert up.outcome == SUPPORTED and down.outcome == INCONCLUSIVE and down.p_contra < 1e-3
+    settle([down], s)
+    assert down.outcome == CONTRADICTED
 
 
 def test_pairing_narrows_the_interval_when_the_models_share_hard_videos():
     difficulty = np.random.default_rng(0).normal(0, 2, VIDEOS)
     a, b = frames(1.6, 3, difficulty), frames(1.2, 4, difficulty)
     paired = difference(a, b)
-    unpaired = unpaired_difference(runs_from_frames(a), runs_from_frames(b), resamples=400)
-    assert paired.estimate == pytest.approx(unpaired.estimate)
-    assert (paired.hi - paired.lo) < 0.6 * (unpaired.hi - unpaired.lo)
+    apart = [auc_estimate(runs_from_frames(f)).se for f in (a, b)]  # what ignoring the pairing would give
+    assert paired.se < 0.6 * np.hypot(*apart)
 
 
-def test_seeds_that_disagree_widen_the_two_level_interval():
-    a = pd.concat([frames(s, 10 + i, train_seed=i) for i, s in enumerate((0.5, 2.5, 1.5))], ignore_index=True)
-    b = frames(1.5, 20)
-    two_level, videos_only = difference(a, b), difference(a, b, resample_seeds=False)
-    assert two_level.seeds == (3, 1) and two_level.estimate == pytest.approx(videos_only.estimate)
-    assert (two_level.hi - two_level.lo) > 1.3 * (videos_only.hi - videos_only.lo)
+def test_seeds_that_disagree_widen_the_interval_and_fewer_than_three_give_no_verdict():
+    agree, disagree, other = seeded((1.5, 1.5, 1.5), 10), seeded((0.5, 2.5, 1.5), 10), seeded((1.5, 1.5, 1.5), 20)
+    narrow, wide = difference(agree, other), difference(disagree, other)
+    assert wide.seeds == (3, 3) and (wide.hi - wide.lo) > 1.3 * (narrow.hi - narrow.lo)
+    one = difference(frames(2.5, 1), frames(0.8, 2))
+    part = part_from(one, "x", "line", S3)
+    assert one.lo > 0 and part.outcome == TEST_SET_ONLY and part.direction == "\u2191" and part.p_contra is None
+    per_dataset, cells = dataset_cells([part], ["x"])
+    assert per_dataset == {"x": TEST_SET_ONLY} and cells["x"] == "1 seed: test-set only \u2191"
+
+
+def test_holm_rejects_step_down_in_the_input_order():
+    # sorted: 0.01 <= 0.05/3 rejected; 0.03 > 0.05/2 stops; 0.04 not reached
+    assert holm([0.01, 0.04, 0.03], 0.05) == [True, False, False]
+    assert holm([0.01, 0.02, 0.04], 0.05) == [True, True, True]  # 0.01 <= .0167, 0.02 <= .025, 0.04 <= .05
+    assert holm([], 0.05) == []
+
+
+def test_a_contradiction_must_survive_holm_across_the_claims_parts():
+    s = ClaimSettings()
+    parts = [Part("d", INCONCLUSIVE, f"part {i}", p) for i, p in enumerate([0.02, 0.5, 0.6, 0.7, 0.8, 0.9])]
+    lines = settle(parts, s)
+    assert all(p.outcome == INCONCLUSIVE for p in parts), "0.02 > 0.025 / 6: one part of six below by chance"
+    assert "not after Holm across the claim's 6 tests" in lines[0]
+    alone = [Part("d", INCONCLUSIVE, "alone", 0.02)]
+    settle(alone, s)
+    assert alone[0].outcome == CONTRADICTED
 
 
 class _Store:
@@ -57,9 +144,12 @@ class _Store:
 
 
 def test_comparisons_that_cannot_exercise_the_claim_are_not_testable():
-    s = ClaimSettings(resamples=300)
+    s = ClaimSettings(min_seeds=1)
     chance = {"a": frames(0.0, 1), "b": frames(0.0, 2)}    # neither model beats chance
-    assert compare(_Store(chance), "d", "a", "b", s).outcome == NOT_TESTABLE
+    assert "neither model beats chance" in compare(_Store(chance), "d", "a", "b", s).line
+    flipped = {"a": frames(2.5, 4), "b": frames(-1.5, 5)}  # a win over a model below chance is no evidence
+    found = compare(_Store(flipped), "d", "a", "b", s)
+    assert found.outcome == NOT_TESTABLE and "b below chance" in found.line
     same = frames(1.5, 3)                                  # an ablation that changed nothing
     found = compare(_Store({"a": same, "a (without test-time update)": same}), "d", "a", "a (without test-time update)",
                     s, updated={"a": 0.0, "a (without test-time update)": 0.0})
@@ -72,8 +162,22 @@ def test_outcomes_combine_across_pairs_and_datasets():
     assert combine([SUPPORTED, SUPPORTED]) == SUPPORTED
     assert combine([SUPPORTED, INCONCLUSIVE]) == INCONCLUSIVE
     assert combine([SUPPORTED, CONTRADICTED, INCONCLUSIVE]) == CONTRADICTED
+    assert combine([SUPPORTED, TEST_SET_ONLY]) == TEST_SET_ONLY
     assert combine([SUPPORTED, NOT_TESTABLE]) == NOT_TESTABLE  # a part of the claim the evidence cannot exercise
     assert combine([NOT_TESTABLE, NOT_TESTABLE]) == NOT_TESTABLE
+
+
+def test_a_reported_number_is_reproduced_by_two_one_sided_tests_on_seed_variation():
+    s = ClaimSettings(tolerance=0.03)
+    # mean 0.81, sd 0.01: half-width t(2, 0.975) * 0.01 / sqrt(3) = 4.303 * 0.005774 = 0.02484
+    verdict, lo, hi = reproduction(0.81, [0.80, 0.82, 0.81], s)
+    assert verdict == REPRODUCED and (lo, hi) == (pytest.approx(-0.02484, abs=1e-5), pytest.approx(0.02484, abs=1e-5))
+    assert reproduction(0.81, [0.80, 0.82, 0.81], ClaimSettings(tolerance=0.02))[0] == INCONCLUSIVE
+    assert reproduction(0.70, [0.80, 0.82, 0.81], s)[0] == NOT_REPRODUCED
+    assert reproduction(0.81, [0.81], s)[0] == TOO_FEW_SEEDS
+    # 0.05 below the paper: [-0.075, -0.025] is neither inside +-0.03 nor wholly outside it; never "reproduced"
+    assert reproduction(0.86, [0.80, 0.82, 0.81], s)[0] == INCONCLUSIVE
+    assert reproduction(0.90, [0.80, 0.82, 0.81], s)[0] == NOT_REPRODUCED
 
 
 def _usage(counts_per_video: list[list[int]], seed: int = 0) -> pd.DataFrame:
@@ -81,14 +185,15 @@ def _usage(counts_per_video: list[list[int]], seed: int = 0) -> pd.DataFrame:
                          for v, counts in enumerate(counts_per_video) for i, c in enumerate(counts) if c])
 
 
-def test_usage_entropy_and_its_paired_difference():
+def test_usage_entropy_and_its_difference():
     assert usage_entropy(np.array([5, 5, 5, 5])) == pytest.approx(1.0)
     assert usage_entropy(np.array([20, 0, 0, 0])) == 0.0
-    spread = usage_from_rows(_usage([[5, 5, 5, 5]] * 8))
-    lopsided = usage_from_rows(_usage([[17, 1, 1, 1]] * 8))
-    d = paired_entropy_difference(spread, lopsided, resamples=200)
-    assert d.estimate > 0.5 and direction(d) == SUPPORTED
-    assert direction(paired_entropy_difference(lopsided, spread, resamples=200)) == CONTRADICTED
+    rng = np.random.default_rng(0)
+    spread = usage_from_rows(pd.concat([_usage([list(5 + rng.integers(0, 3, 4)) for _ in range(8)], s)
+                                        for s in range(3)]))
+    lopsided = usage_from_rows(pd.concat([_usage([[17 + int(rng.integers(0, 3)), 1, 1, 1]] * 8, s) for s in range(3)]))
+    d = entropy_difference(spread, lopsided)
+    assert d.estimate > 0.5 and part_from(d, "x", "", S3).outcome == SUPPORTED
 
 
 def test_pooled_auc_of_a_draw_weights_frames_by_repeats_and_equals_concatenation():

@@ -11,13 +11,13 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from pipeline.artifacts import EXAMPLES, FRAMES
+from pipeline.artifacts import EXAMPLES, FRAMES, INFERENCE, RELEASED
 from pipeline.data.index import PreparedDataset
-from pipeline.engine.checkpoints import checkpoint_path, load_checkpoint
+from pipeline.engine.checkpoints import checkpoint_path, load_checkpoint, size_facts
 from pipeline.data.clips import VideoFrames, video_frames
 from pipeline.engine.frames import WorstAbnormalFrame, keep_worst, label_rows, write_examples
 from pipeline.engine.memory_summary import MemoryRecorder
-from pipeline.io import InputError, write_csv
+from pipeline.io import InputError, read_json, write_csv, write_json
 
 
 # Benchmarks' smoke switch (benchmarks/_smoke_stage.py): score only each test video's first
@@ -105,3 +105,19 @@ def score_split(train_dir: Path, checkpoint, prepared_root, out_dir: Path, devic
     write_csv(Path(out_dir) / FRAMES, table)
     write_examples(Path(out_dir) / EXAMPLES, examples)
     return table, current["scorer"], current["state"]
+
+
+def infer_seed(run: Callable, cfg, train_dir: Path, checkpoint, prepared_root, out_dir: Path,
+               device: torch.device) -> int:
+    """One training seed's test pass through its family's `run` (the family infer module's),
+    then INFERENCE: what the score stage needs to know (checkpoint epoch, scored frames,
+    size, whether the weights were trained here or imported). Returns the frames scored."""
+    table, facts = run(cfg, train_dir, checkpoint, prepared_root, out_dir, device)
+    released = Path(train_dir) / RELEASED
+    weights = read_json(released) if released.exists() else "trained here"
+    write_json(Path(out_dir) / INFERENCE, {**facts, **size_facts(train_dir, checkpoint),
+                                           "per_category": PreparedDataset(prepared_root).per_category,
+                                           "weights": weights})
+    print(f"scored {len(table)} frames of {table.video.nunique()} videos (checkpoint {checkpoint}, "
+          f"epoch {facts['checkpoint_epoch']})")
+    return len(table)

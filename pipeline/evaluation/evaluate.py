@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.artifacts import FRAMES, seed_dirs
-from pipeline.evaluation.metrics import anomaly_kinds, bootstrap_auc_interval, frame_aucs, rank_auc, type_subset
+from pipeline.evaluation.metrics import anomaly_kinds, frame_aucs, rank_auc, type_subset
+from pipeline.evaluation.paired import LEVEL, auc_estimate, runs_from_frames
 from pipeline.evaluation.scores import LOW_IS_ABNORMAL, weighted_score
 from pipeline.evaluation.plan import ScorePlan
 
@@ -42,10 +43,6 @@ def _read(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype={"video": str, "anomaly_type": str})
 
 
-def _per_video(frames: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
-    return [(g.label.to_numpy(), g.score.to_numpy()) for _, g in frames.groupby("video", sort=True)]
-
-
 def _mean_metrics(per_seed: list[dict]) -> dict:
     """Average AUC fields over seeds (None stays None if any seed is undefined)."""
     def mean(values):
@@ -56,10 +53,17 @@ def _mean_metrics(per_seed: list[dict]) -> dict:
     return out
 
 
-def _intervals(scored: list[pd.DataFrame], resamples: int, seed: int) -> dict:
-    ci = {"auc_micro": bootstrap_auc_interval([_per_video(f) for f in scored], resamples, seed)}
-    for kind in anomaly_kinds(scored[0]):
-        ci[kind] = bootstrap_auc_interval([_per_video(type_subset(f, kind)) for f in scored], resamples, seed)
+def _bounds(frames: pd.DataFrame, macro: bool, level: float) -> list[float] | None:
+    e = auc_estimate(runs_from_frames(frames), macro, level)
+    return None if e.lo is None else [max(0.0, e.lo), min(1.0, e.hi)]
+
+
+def _intervals(table: pd.DataFrame, level: float) -> dict:
+    """The interval of every AUC the report shows for this model, over test videos and seeds
+    (pipeline.evaluation.paired: the same estimate the verdicts use), clipped to [0, 1]."""
+    ci = {"auc_micro": _bounds(table, False, level), "auc_macro": _bounds(table, True, level)}
+    for kind in anomaly_kinds(table):
+        ci[kind] = _bounds(type_subset(table, kind), False, level)
     return ci
 
 
@@ -75,8 +79,7 @@ def weight_sweep(frames_per_seed: list[pd.DataFrame], pair: tuple[str, str], nor
     return rows
 
 
-def evaluate(infer_dir: str | Path, plan: ScorePlan, bootstrap: int = 500, bootstrap_seed: int = 0
-             ) -> tuple[pd.DataFrame, dict]:
+def evaluate(infer_dir: str | Path, plan: ScorePlan, level: float = LEVEL) -> tuple[pd.DataFrame, dict]:
     """Returns the per-frame scores of every seed (the configured score, and one
     `score:<label>` column per ablation, which the report's paired comparisons resample)
     and the metrics."""
@@ -89,9 +92,8 @@ def evaluate(infer_dir: str | Path, plan: ScorePlan, bootstrap: int = 500, boots
                "normalisation": plan.normalisation, "test_time_update": plan.test_time_update,
                "memory_term": plan.lam is not None, **_mean_metrics(per_seed),
                "seeds": [int(d.name.split("_")[1]) for d in folders],
-               "auc_micro_per_seed": micro,
+               "auc_micro_per_seed": micro, "auc_macro_per_seed": [m["auc_macro"] for m in per_seed],
                "auc_micro_std": None if None in micro else float(np.std(micro)),
-               "interval": {"level": 0.95, "resamples": bootstrap, **_intervals(scored, bootstrap, bootstrap_seed)},
                "ablations": {}, **plan.extra}
     if "updated" in frames[0]:
         metrics["updated_fraction"] = float(np.mean([f.updated.mean() for f in frames]))
@@ -99,6 +101,8 @@ def evaluate(infer_dir: str | Path, plan: ScorePlan, bootstrap: int = 500, boots
         metrics["lambda_sweep"] = weight_sweep(frames, plan.sweep, plan.normalisation)
     table = pd.concat([f[SCORE_COLUMNS[1:]].assign(seed=metrics["seeds"][i]) for i, f in enumerate(scored)],
                       ignore_index=True)[SCORE_COLUMNS]
+    metrics["interval"] = {"level": level, "method": "t over test videos (jackknife) and seeds",
+                           **_intervals(table, level)}
     for ablation in plan.ablations:
         others = frames if ablation.frames_file == FRAMES else [_read(d / ablation.frames_file) for d in folders]
         ablated = [o.assign(score=weighted_score(o, ablation.terms, plan.normalisation)) for o in others]
@@ -111,4 +115,6 @@ def evaluate(infer_dir: str | Path, plan: ScorePlan, bootstrap: int = 500, boots
             if not o[keys].equals(scored[i][keys]):
                 raise ValueError(f"{folders[i] / ablation.frames_file}: other frames than {FRAMES}; re-run inference")
         table[ABLATION_PREFIX + ablation.label] = np.concatenate([o.score.to_numpy() for o in ablated])
+        metrics["ablations"][ablation.label]["interval"] = _intervals(
+            table.assign(score=table[ABLATION_PREFIX + ablation.label]), level)
     return table, metrics

@@ -127,30 +127,6 @@ class PooledAUC:
         return float((pos * (below + 0.5 * neg)).sum() / (n_pos * n_neg))
 
 
-def bootstrap_auc_interval(per_seed_videos: list[list[tuple[np.ndarray, np.ndarray]]], resamples: int = 500,
-                           seed: int = 0, level: float = 0.95) -> tuple[float, float] | None:
-    """Percentile interval of the seed-averaged pooled AUC when the test *videos* are
-    resampled with replacement (videos, not frames, are the independent units).
-
-    per_seed_videos[s][v] = (labels, scores) of video v for training seed s; every seed
-    lists the same videos in the same order."""
-    if resamples <= 0 or not per_seed_videos:
-        return None
-    rng = np.random.default_rng(seed)
-    n_videos = len(per_seed_videos[0])
-    pooled = [PooledAUC(videos) for videos in per_seed_videos]
-    values = []
-    for _ in range(resamples):
-        pick = rng.integers(0, n_videos, n_videos)
-        aucs = [p.auc(pick) for p in pooled]
-        if all(a is not None for a in aucs):
-            values.append(np.mean(aucs))
-    if len(values) < resamples / 2:
-        return None  # most resamples held one class only: no meaningful interval
-    alpha = (1 - level) / 2
-    return float(np.quantile(values, alpha)), float(np.quantile(values, 1 - alpha))
-
-
 def memory_usage_stats(usage: np.ndarray) -> dict:
     """How evenly the test queries spread over the memory items (report sec. 5, Fig. 2/4):
     items used at all, the most used item's share, and the usage entropy normalised to

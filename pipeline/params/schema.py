@@ -81,7 +81,7 @@ class Model(Strict):
 
 
 class Evaluation(Strict):
-    bootstrap: NonNegative
+    level: Annotated[float, Field(gt=0.5, lt=1)]   # two-sided level of every interval
 
 
 class ReleasedEntry(Strict):

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+from scipy.stats import t as student_t
 
-from pipeline.evaluation.paired import paired_entropy_difference
+from pipeline.evaluation.metrics import type_subset
+from pipeline.evaluation.paired import auc_estimate, entropy_difference, runs_from_frames
 from pipeline.report.collect import Evidence
-from pipeline.report.verdicts import (CONTRADICTED, INCONCLUSIVE, NOT_SUPPORTED, NOT_TESTED, SUPPORTED, ClaimSettings,
-                                      Verdict, combine, compare, direction, effect_line, fmt)
+from pipeline.report.verdicts import (INCONCLUSIVE, NOT_SUPPORTED, NOT_TESTED, SUPPORTED, TEST_SET_ONLY,
+                                      ClaimSettings, Part, Verdict, _signed, combine, compare, compare_runs,
+                                      dataset_cells, effect_line, fmt, part_from, settle)
 
 BENCHMARKS = ("ped2", "avenue", "shanghaitech")
 
@@ -30,20 +34,34 @@ class Comparative:
     test_time_update: bool = False     # the pairs switch the test-time update: empty if no frame updated
 
 
+RULE = ("on each of {where}: for each pair the difference of pooled AUCs{kind} with its 95% interval over test "
+        "videos and training seeds; supported if every part lies above 0 (one-sided {alpha:.1%}), contradicted if a "
+        "part lies below 0 after Holm's correction across the claim's parts, else inconclusive; with fewer than "
+        "{min_seeds} seeds per model a part shows its direction on this test set only; not testable if either model is "
+        "below chance, neither beats chance, or the scores are identical")
+
+
+def _verdict(paper: str, claim: str, rule: str, parts: list[Part], datasets, s: ClaimSettings,
+             extra: list[str] = ()) -> Verdict:
+    """Settle the parts (Holm) and build the claim's verdict, matrix cells and evidence."""
+    lines = settle(parts, s)
+    per_dataset, cells = dataset_cells(parts, datasets)
+    tests = sum(1 for p in parts if p.judged and p.p_contra is not None)
+    verdict = combine(list(per_dataset.values())) if per_dataset else NOT_TESTED
+    return Verdict(paper, claim, verdict, rule, lines + list(extra), per_dataset, cells, tests)
+
+
 def judge(c: Comparative, results: pd.DataFrame, evidence: Evidence, reference: pd.DataFrame, s: ClaimSettings
           ) -> Verdict:
-    where = "on the synthetic set" if c.datasets == ("synthetic",) else f"on each of {', '.join(c.datasets)} present"
-    rule = (f"{where}, for each pair the paired difference of pooled AUCs{f' on {c.kind} anomalies' if c.kind else ''} "
-            f"(95% bootstrap over test videos and seeds, {s.resamples} draws): above 0 supported, below 0 "
-            "contradicted, containing 0 inconclusive; not testable if neither model beats chance or the scores are "
-            "identical")
+    where = "the synthetic set" if c.datasets == ("synthetic",) else f"{', '.join(c.datasets)} present"
+    rule = RULE.format(where=where, kind=f" on {c.kind} anomalies" if c.kind else "", alpha=s.alpha,
+                       min_seeds=s.min_seeds)
     rows = results.set_index(["dataset", "model"])
     reference = reference[reference.table.fillna("").str.startswith(c.table)] if c.table else reference.iloc[:0]
-    lines, effects, per_dataset, missing = [], [], {}, []
+    parts, effects, missing = [], [], []
     for dataset in sorted(set(results.dataset)):
         judged = dataset in c.datasets
         macro = bool(results[results.dataset == dataset].per_category.any())
-        outcomes = []
         for a, b in c.pairs:
             updated = {m: rows.updated_fraction.get((dataset, m)) for m in (a, b)} if c.test_time_update else None
             found = compare(evidence, dataset, a, b, s, c.kind, macro, updated)
@@ -52,50 +70,56 @@ def judge(c: Comparative, results: pd.DataFrame, evidence: Evidence, reference: 
                     missing += [f"{dataset}: {m} not run (add it to its model list in params.yaml)"
                                 for m in (a, b) if (dataset, m) not in rows.index]
                 continue
-            outcomes.append(found.outcome)
-            lines.append(found.line if judged else f"{found.line} (information, not judged)")
+            found.part.judged = judged
+            parts.append(found.part)
             effect = effect_line(reference, dataset, a, b, found.difference) if judged and found.difference else None
             effects += [effect] if effect else []
-        if judged and outcomes:
-            per_dataset[dataset] = combine(outcomes)
+    verdict = _verdict(c.paper, c.claim, rule, parts, c.datasets, s, effects + sorted(set(missing)))
     for dataset in c.datasets:
-        per_dataset.setdefault(dataset, NOT_TESTED)
-    if all(v == NOT_TESTED for v in per_dataset.values()):
+        verdict.per_dataset.setdefault(dataset, NOT_TESTED)
+    if verdict.verdict == NOT_TESTED:
         present = [d for d in c.datasets if d in set(results.dataset)]
         reason = missing or ([f"none of {', '.join(c.datasets)} prepared (params `datasets`, `image_datasets`)"]
                              if not present else [f"{', '.join(present)}: the models were not run"])
-        return Verdict(c.paper, c.claim, NOT_TESTED, rule, lines + sorted(set(reason)), per_dataset)
-    tested = [v for v in per_dataset.values() if v != NOT_TESTED]
-    return Verdict(c.paper, c.claim, combine(tested), rule, lines + effects + sorted(set(missing)), per_dataset)
+        verdict.evidence = [e for e in verdict.evidence if e not in missing] + sorted(set(reason))
+    return verdict
 
 
 def synthetic_temporal_claim(results: pd.DataFrame, evidence: Evidence, s: ClaimSettings) -> Verdict:
     """Report sec. 5: prediction catches temporal anomalies, reconstruction does not."""
     claim = "Prediction detects temporal anomalies; reconstruction does not (report sec. 5, synthetic dataset)."
-    rule = (f"on temporal anomalies, every prediction model's AUC interval lies above {s.detect_auc:.2f} and every "
-            f"paired difference prediction - reconstruction lies above {s.clear_margin:.2f} (supported); an interval "
-            "entirely below its threshold contradicts; otherwise inconclusive")
+    rule = (f"on temporal anomalies, for each prediction model P and reconstruction model R: P's AUC lies above "
+            f"{s.detect_auc:.2f} and the difference P - R above {s.clear_margin:.2f} (one-sided {s.alpha:.1%} each; "
+            f"supported when every test is), contradicted when a test falls below its threshold after Holm's correction "
+            f"across the claim's tests; fewer than {s.min_seeds} seeds: test-set only")
     rows = results[(results.dataset == "synthetic") & results.model.isin(("pred_mem", "pred", "recon_mem", "recon"))]
     pred, recon = rows[rows.task == "prediction"].model, rows[rows.task == "reconstruction"].model
     if pred.empty or recon.empty:
         return Verdict("report", claim, NOT_TESTED, rule, ["needs prediction and reconstruction models on synthetic"])
-    lines, outcomes = [], []
+    temporal = {m: runs_from_frames(type_subset(evidence.scores("synthetic", m), "temporal")) for m in rows.model}
+    parts = []
     for p in pred:
+        parts.append(detects_part(auc_estimate(temporal[p], level=s.level), p, s))
         for r in recon:
-            found = compare(evidence, "synthetic", p, r, s, "temporal")
-            if found.difference is None:
-                lines.append(found.line)
-                outcomes.append(found.outcome)
-                continue
-            lo, hi = found.bounds[0]
-            detects = SUPPORTED if lo is not None and lo >= s.detect_auc else \
-                CONTRADICTED if hi is not None and hi < s.detect_auc else INCONCLUSIVE
-            clear = direction(found.difference, s.clear_margin)
-            lines.append(f"{found.line}; {p} detects ({s.detect_auc:.2f}): {detects}; {r} clearly below "
-                         f"({s.clear_margin:.2f}): {clear}")
-            outcomes.append(combine([detects, clear]))
-    verdict = combine(outcomes)
-    return Verdict("report", claim, verdict, rule, lines, {"synthetic": verdict})
+            found = compare_runs(temporal[p], temporal[r], "synthetic", f"synthetic (temporal anomalies): {p} vs {r}",
+                                 (p, r), s, margin=s.clear_margin)
+            found.part.line += f"; {r} clearly below (margin {s.clear_margin:.2f})"
+            parts.append(found.part)
+    return _verdict("report", claim, rule, parts, ("synthetic",), s)
+
+
+def detects_part(e, model: str, s: ClaimSettings) -> Part:
+    """A model's AUC against the 'detects' threshold, as a one-sided t test on its estimate."""
+    line = f"synthetic (temporal anomalies): {model} {fmt(e.value)} [{fmt(e.lo)}, {fmt(e.hi)}] detects " \
+           f"(AUC above {s.detect_auc:.2f})"
+    if e.se is None:
+        return Part("synthetic", INCONCLUSIVE, line + "; no interval", None, e.seeds)
+    t_above = (e.value - s.detect_auc) / e.se if e.se > 0 else np.inf * np.sign(e.value - s.detect_auc)
+    p_above, p_below = float(student_t.sf(t_above, e.df)), float(student_t.cdf(t_above, e.df))
+    direction = "\u2191" if e.lo > s.detect_auc else "\u2193" if e.hi < s.detect_auc else "~"
+    if e.seeds < s.min_seeds:
+        return Part("synthetic", TEST_SET_ONLY, line, None, e.seeds, direction)
+    return Part("synthetic", SUPPORTED if p_above < s.alpha else INCONCLUSIVE, line, p_below, e.seeds, direction)
 
 
 def lopsided_memory_claim(memory: dict) -> Verdict:
@@ -121,20 +145,21 @@ def lopsided_memory_claim(memory: dict) -> Verdict:
 def supervision_spreads_claim(evidence: Evidence, datasets: list[str], s: ClaimSettings) -> Verdict:
     """Report sec. 5 / Fig. 4b: the memory-distribution supervision spreads queries over the items."""
     claim = "Memory-distribution supervision spreads the queries over the items more evenly (report sec. 5, Fig. 4b)."
-    rule = (f"paired difference of usage entropy, pred_mem_sup - pred_mem (95% bootstrap over test videos and seeds, "
-            f"{s.resamples} draws): above 0 supported, below 0 contradicted, containing 0 inconclusive")
-    lines, per_dataset = [], {}
+    rule = (f"difference of usage entropy, pred_mem_sup - pred_mem, with its 95% interval over test videos and training "
+            f"seeds: supported above 0 (one-sided {s.alpha:.1%}), contradicted below 0 after Holm's correction across "
+            f"datasets, else inconclusive; fewer than {s.min_seeds} seeds: test-set only")
+    parts = []
     for dataset in datasets:
         a, b = evidence.usage(dataset, "pred_mem_sup"), evidence.usage(dataset, "pred_mem")
         if a is None or b is None:
             continue
-        d = paired_entropy_difference(a, b, s.resamples)
-        per_dataset[dataset] = direction(d)
-        lines.append(f"{dataset}: usage entropy {fmt(d.a)} with supervision vs {fmt(d.b)} without; difference "
-                     f"{d.estimate:+.3f} [{fmt(d.lo)}, {fmt(d.hi)}] -> {per_dataset[dataset]}")
-    if not lines:
+        d = entropy_difference(a, b, level=s.level)
+        line = (f"{dataset}: usage entropy {fmt(d.a)} with supervision vs {fmt(d.b)} without; difference "
+                f"{_signed(d.estimate)} [{_signed(d.lo)}, {_signed(d.hi)}] ({d.seeds[0]} vs {d.seeds[1]} seeds)")
+        parts.append(part_from(d, dataset, line, s))
+    if not parts:
         return Verdict("report", claim, NOT_TESTED, rule, ["needs pred_mem and pred_mem_sup"])
-    return Verdict("report", claim, combine(list(per_dataset.values())), rule, lines, per_dataset)
+    return _verdict("report", claim, rule, parts, datasets, s)
 
 
 def daad_toy_claim(pattern: dict | None) -> Verdict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline.evaluation.evaluate import ABLATION_PREFIX
@@ -52,12 +53,15 @@ def _metrics_row(m: dict, model: str, aucs: dict, interval: dict | None) -> dict
            "checkpoint_epoch": m["checkpoint_epoch"], "auc_micro": aucs["auc_micro"],
            "auc_micro_lo": None, "auc_micro_hi": None,
            "auc_micro_std": aucs.get("auc_micro_std"), "auc_macro": aucs["auc_macro"],
+           "auc_macro_lo": None, "auc_macro_hi": None,
+           "auc_micro_per_seed": aucs.get("auc_micro_per_seed"), "auc_macro_per_seed": aucs.get("auc_macro_per_seed"),
            "updated_fraction": aucs.get("updated_fraction"), "protocol": m.get("protocol", ""),
            "per_category": m.get("per_category", False), "architecture": m.get("architecture", ""),
            "parameters": m.get("parameters"), "checkpoint_bytes": m.get("checkpoint_bytes")}
     interval = interval or {}
-    if interval.get("auc_micro"):
-        row["auc_micro_lo"], row["auc_micro_hi"] = interval["auc_micro"]
+    for metric in ("auc_micro", "auc_macro"):
+        if interval.get(metric):
+            row[f"{metric}_lo"], row[f"{metric}_hi"] = interval[metric]
     for kind, value in aucs["per_type"].items():
         row[f"auc_{kind}"] = value
         bounds = interval.get(kind) or (None, None)
@@ -73,7 +77,7 @@ def collect_results(score_root: Path, keep: set | None = None) -> pd.DataFrame:
         m = read_json(path)
         rows.append(_metrics_row(m, m["model"], m, m.get("interval")))
         for label, ablation in m.get("ablations", {}).items():
-            rows.append(_metrics_row(m, f"{m['model']} ({label})", ablation, None))
+            rows.append(_metrics_row(m, f"{m['model']} ({label})", ablation, ablation.get("interval")))
     if not rows:
         raise FileNotFoundError(f"no metrics.json under {score_root}: run the score stages first")
     return pd.DataFrame(rows)
@@ -88,14 +92,14 @@ def compare_with_reference(results: pd.DataFrame, settings: ClaimSettings) -> pd
     """Frame-level AUC (pooled) against the papers' AUCs; DAAD's MVTec AD numbers are means of
     per-category AUROCs, compared with our macro AUC (one 'video' per category)."""
     reference = reference_numbers().rename(columns={"value": "reported"})
-    ours = results[["dataset", "model", "auc_micro", "auc_micro_lo", "auc_micro_hi", "auc_macro", "lambda",
-                    "checkpoint_epoch", "seeds", "architecture"]]
-    ours = ours.rename(columns={"auc_micro": "ours", "auc_micro_lo": "ours_lo", "auc_micro_hi": "ours_hi"})
+    ours = results[["dataset", "model", "auc_micro", "auc_micro_lo", "auc_micro_hi", "auc_micro_per_seed", "auc_macro",
+                    "auc_macro_lo", "auc_macro_hi", "auc_macro_per_seed", "lambda", "checkpoint_epoch", "seeds",
+                    "architecture"]]
     merged = reference.merge(ours, on=["dataset", "model"], how="left")
-    per_category = merged.metric == "auc_mean_category"
-    merged.loc[per_category, "ours"] = merged.loc[per_category, "auc_macro"]
-    merged.loc[per_category, ["ours_lo", "ours_hi"]] = None
-    merged = merged.drop(columns="auc_macro")
+    metric = np.where(merged.metric == "auc_mean_category", "auc_macro", "auc_micro")  # like with like
+    for column, suffix in (("ours", ""), ("ours_lo", "_lo"), ("ours_hi", "_hi"), ("per_seed", "_per_seed")):
+        merged[column] = [row[f"{m}{suffix}"] for m, (_, row) in zip(metric, merged.iterrows())]
+    merged = merged.drop(columns=[f"{m}{s}" for m in ("auc_micro", "auc_macro") for s in ("", "_lo", "_hi", "_per_seed")])
     for column in ("ours", "ours_lo", "ours_hi"):
         merged[column] = pd.to_numeric(merged[column])
     return reproduction_verdicts(merged, settings)

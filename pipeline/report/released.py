@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.io import read_json
-from pipeline.report.verdicts import NOT_TESTED, ClaimSettings, fmt, reproduced, with_interval
+from pipeline.report.verdicts import NOT_TESTED, ClaimSettings, fmt, point_reproduced, reproduction, with_interval
 
 RELEASES_FILE = Path(__file__).with_name("released_checkpoints.csv")
 RELEASED_FOLDER = "released"  # runs/<kind>/<dataset>/released/<model> (dag/released/dvc.yaml)
@@ -73,12 +73,11 @@ def released_table(released: pd.DataFrame, results: pd.DataFrame, reference: pd.
             "released weights [95% CI]": (with_interval(mine.auc, mine.lo, mine.hi) if mine is not None
                                           else f"no checkpoint in {folder}"),
             "released weights give it": (NOT_TESTED if mine is None or target is None
-                                         else reproduced(target, mine.auc, mine.lo, mine.hi, settings.tolerance)),
+                                         else point_reproduced(target, mine.auc, settings.tolerance)),
             "retrained [95% CI]": (with_interval(ours.auc_micro, ours.auc_micro_lo, ours.auc_micro_hi)
                                    if ours is not None else "not trained in this run"),
             "retraining gives it": (NOT_TESTED if ours is None or reported is None
-                                    else reproduced(reported, ours.auc_micro, ours.auc_micro_lo, ours.auc_micro_hi,
-                                                    settings.tolerance)),
+                                    else reproduction(reported, ours.auc_micro_per_seed, settings)[0]),
             "where the file is published": f"{row.get('repository', '') or ''} {row['where']}".strip(),
         })
     return pd.DataFrame(out, columns=COLUMNS)

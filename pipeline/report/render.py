@@ -16,7 +16,7 @@ import pandas as pd
 from pipeline import plots
 from pipeline.report import provenance
 from pipeline.report.browser import SELF_CHECK_SCRIPT
-from pipeline.report.verdicts import OUTCOMES, ClaimSettings, Verdict, fmt, with_interval
+from pipeline.report.verdicts import OUTCOMES, OVERALL, ClaimSettings, Verdict, fmt, with_interval
 from pipeline.report.implementations import IMPLEMENTATION_NOTES
 
 FIGURE_CAPTIONS = {
@@ -84,14 +84,15 @@ def _badge(outcome: str, text: str | None = None) -> str:
 
 def _verdict_html(v: Verdict, anchor: str) -> str:
     evidence = "".join(f"<li>{html.escape(e)}</li>" for e in v.evidence)
-    return (f'<div class="claim" id="{anchor}">{_badge(v.verdict)} <b>{html.escape(v.paper)}:</b> '
+    return (f'<div class="claim" id="{anchor}">{_badge(v.verdict, v.cells.get(OVERALL))} <b>{html.escape(v.paper)}:</b> '
             f"{html.escape(v.claim)}<br><small>Rule: {html.escape(v.rule)}</small><ul>{evidence}</ul></div>")
 
 
 # Columns of the verdict matrix: the embedded data first, then the benchmarks.
 MATRIX_ORDER = ("synthetic", "digits", "toy", "ped2", "avenue", "shanghaitech", "mvtec")
 SHORT = {"supported": "supported", "contradicted": "contra&shy;dicted", "inconclusive": "incon&shy;clusive",
-         "not supported": "not supported", "not testable here": "not testable", "not tested yet": "not tested"}
+         "not supported": "not supported", "not testable here": "not testable", "not tested yet": "not tested",
+         "test-set only": "test-set only"}
 
 
 def verdict_matrix(verdicts: list[Verdict]) -> str:
@@ -102,13 +103,14 @@ def verdict_matrix(verdicts: list[Verdict]) -> str:
     head = "<th>claim</th>" + "".join(f"<th>{html.escape(d)}</th>" for d in columns) + "<th>overall</th>"
     rows = []
     for i, v in enumerate(verdicts):
-        def cell(outcome: str | None) -> str:
+        def cell(outcome: str | None, text: str | None = None) -> str:
             if outcome is None:
                 return "<td class='none'></td>"
             return (f"<td class='cell {outcome.replace(' ', '-')}'><a href='#claim-{i}' title='{html.escape(outcome)}'>"
-                    f"{SHORT.get(outcome, html.escape(outcome))}</a></td>")
+                    f"{html.escape(text) if text else SHORT.get(outcome, html.escape(outcome))}</a></td>")
         rows.append(f"<tr><td><a href='#claim-{i}'>{html.escape(v.paper)}</a>: {html.escape(v.claim)}</td>"
-                    + "".join(cell(v.per_dataset.get(d)) for d in columns) + cell(v.verdict) + "</tr>")
+                    + "".join(cell(v.per_dataset.get(d), v.cells.get(d)) for d in columns)
+                    + cell(v.verdict, v.cells.get(OVERALL)) + "</tr>")
     return f"<table class='matrix'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
@@ -125,7 +127,7 @@ def results_table(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def _kinds(results: pd.DataFrame) -> list[str]:
-    return sorted(c for c in results.columns if c.startswith("auc_") and not c.endswith(("_lo", "_hi", "_std"))
+    return sorted(c for c in results.columns if c.startswith("auc_") and not c.endswith(("_lo", "_hi", "_std", "_per_seed"))
                   and c not in ("auc_micro", "auc_macro") and results[c].notna().any())
 
 
@@ -300,6 +302,8 @@ table.matrix td.cell{text-align:center;font-size:.9em;min-width:5.5em}table.matr
 .verdict{font-weight:bold;padding:.1em .4em;border-radius:3px;color:#fff}
 .supported{background:#2e7d32}.not-supported,.contradicted{background:#c62828}.inconclusive{background:#ef6c00}
 .not-testable-here{background:#5c6bc0}.not-tested-yet{background:#757575}
+.test-set-only{background:#fff;color:#333;outline:1px dashed #999;outline-offset:-1px}
+table.matrix td.cell.test-set-only a{color:#333}
 figure{display:inline-block;vertical-align:top;margin:.5em;max-width:31%}figure img{max-width:100%}
 figure.wide{display:block;max-width:100%}
 figcaption{font-size:.78em;color:#555}small{color:#555}nav a{margin-right:1em}
@@ -318,18 +322,27 @@ def _toy_section(toy_root: Path | None) -> str:
     return _figure(_img(folder / "toy.png"), caption).replace("max-width:31%", "") + _table(errors)
 
 
-METHOD_NOTE = """<details><summary>How verdicts are made</summary><p>A claim that A improves on B is judged on
-the paired difference of their AUCs: each bootstrap draw resamples the test videos, and both models are scored on the
-same draw, so what they share (hard videos, easy videos) cancels out of the difference; with several training seeds
-each model's seeds are resampled too, so disagreement between training runs widens the interval. The difference's 95%
-interval above 0 supports the claim, below 0 contradicts it, and containing 0 leaves it inconclusive. A comparison
-that cannot exercise the claim is not testable here: neither model beats chance, or an ablation changed nothing (the
-two scores are identical, e.g. no test frame updated the memory). Where the paper reports both numbers, a second
-line says whether the paper's own difference lies inside our interval (effect size reproduced), apart from the
-direction.</p><p>Videos, not frames, are resampled because frames of one video are not independent: a score drifts
-with the scene and an anomaly spans many consecutive frames, so resampling frames would make intervals far too
-narrow. A reported number is reproduced when it lies within our interval for that model widened by the tolerance
-shown.</p></details>"""
+METHOD_NOTE = """<details><summary>How verdicts are made</summary><p>A claim that A improves on B is judged, on
+each dataset, on the difference of their AUCs with its 95% interval over the two things that vary between runs of an
+audit. Test videos: frames of one video are not independent (a score drifts with the scene, an anomaly spans many
+frames), so the unit is the video; the interval's test-set part is the leave-one-video-out jackknife, both models
+without the same video, so what they share (hard videos, easy videos) cancels out of the difference. Training: each
+seed is one training run; the seeds' spread divided by their number (per model, or of the per-seed differences where
+A and B are the same networks scored two ways). The two variances add and the interval is the difference +- t times
+its standard error, with Welch-Satterthwaite degrees of freedom, so few videos or few seeds widen it; simulations with
+known truth (benchmarks/verdict_calibration.py) check its coverage and error rates at this run's video counts.</p><p>A
+part (a pair on a dataset) is supported when its interval lies above 0, a one-sided test at 2.5%, and a claim only when
+every part is. It is contradicted when a part lies below 0 after Holm's correction across all the claim's parts
+(a claim with 18 parts is not contradicted by one of them falling below by chance); otherwise inconclusive. With
+fewer training seeds than needed (report.min_seeds) the interval covers this test set only, and the cell shows the
+direction (up: A ahead, down: behind, ~: neither) instead of a verdict. Not testable: either model is below chance (its
+interval lies under 0.5: a win over a broken or sign-flipped baseline is no evidence), neither beats chance, or an
+ablation changed nothing (identical scores, or no test frame updated the memory). Lines marked "information, not
+judged" are datasets a claim is not about. Where the paper reports both numbers, a line says whether the paper's own
+difference lies inside our interval.</p><p>A reported number is reproduced by an equivalence test: our mean over seeds
+minus the number, with its interval from the spread between seeds alone (the paper scored the same test set, so
+resampling test videos would be the wrong yardstick), lies within +-tolerance; wholly outside is not reproduced,
+otherwise inconclusive.</p></details>"""
 
 
 def _released_section(weights: pd.DataFrame | None, profile: str) -> str:
@@ -338,8 +351,9 @@ def _released_section(weights: pd.DataFrame | None, profile: str) -> str:
     weights = weights.drop(columns=["stated for the file"])  # equal to the reported numbers where stated (LNTRA)
     imported = (~weights["released weights [95% CI]"].str.startswith("no checkpoint")).sum()
     return (f"<p>Two halves of one question: do the authors' released weights give the reported number, and does "
-            f"retraining? Released files are scored by the same test pass, score and bootstrap as our models; a number "
-            f"is reproduced when it lies within the interval widened by the tolerance. {imported} of {len(weights)} "
+            f"retraining? Released files are scored by the same test pass and score as our models. A released file is "
+            f"one fixed network on the paper's test set, so its AUC is compared with the reported one directly (within "
+            f"the tolerance); retraining is judged by the equivalence test over seeds. {imported} of {len(weights)} "
             f"published checkpoints are imported here; put a file where its row says and add it to params.yaml "
             f"<code>released</code> (README: Released weights). Retrained rows use this run's profile "
             f"(<code>{html.escape(profile)}</code>).</p>" + _table(weights, "wrap"))
@@ -364,8 +378,10 @@ def _reported_section(comparison: pd.DataFrame) -> str:
     untested = comparison[comparison.verdict == "not tested yet"]
     if len(tested):
         tested["ours [95% CI]"] = [with_interval(a, lo, hi) for a, lo, hi in zip(tested.ours, tested.ours_lo, tested.ours_hi)]
-        main = _table(tested[["paper", "table", "row", "dataset", "model", "reported", "ours [95% CI]", "delta",
-                              "verdict"]], "wrap")
+        tested["ours - reported [seed CI]"] = [with_interval(d, lo, hi) for d, lo, hi in
+                                               zip(tested.delta, tested.delta_lo, tested.delta_hi)]
+        main = _table(tested[["paper", "table", "row", "dataset", "model", "reported", "ours [95% CI]",
+                              "ours - reported [seed CI]", "verdict"]], "wrap")
         how = _details("How each compared row was made (lambda, epoch, architecture, note)",
                        _table(tested[["table", "dataset", "model", "lambda", "checkpoint_epoch", "architecture", "note"]],
                               "wrap"))
@@ -378,6 +394,23 @@ def _reported_section(comparison: pd.DataFrame) -> str:
                                         "wrap"))
 
 
+def _summary(verdicts: list[Verdict], counts: dict, seeds: list[int], settings: ClaimSettings) -> str:
+    """The matrix's header: what it holds, how many tests, and what chance alone would give."""
+    tests = sum(v.tests for v in verdicts)
+    claims = sum(1 for v in verdicts if v.tests)
+    few = [n for n in seeds if n < settings.min_seeds]
+    seeds_text = (f"{', '.join(map(str, seeds))} training seed{'s' if seeds != [1] else ''} per model"
+                  + (f": fewer than {settings.min_seeds}, so comparisons show their direction on this test set only, "
+                     f"never a verdict (set <code>seeds</code> to three or more)" if few else ""))
+    return (f"<p>{', '.join(f'{counts[o]} {o}' for o in OUTCOMES if counts.get(o))}. {seeds_text}. The matrix holds "
+            f"{tests} tests (a pair of models on one dataset, with enough seeds) in {claims} claims, each a one-sided "
+            f"test at {settings.alpha:.1%} on its 95% interval over test videos and seeds. If no claimed effect were "
+            f"real, about {settings.alpha * tests:.1f} tests would come out 'supported' by chance (a claim needs all "
+            f"of its tests); contradictions are Holm-corrected within each claim, so at most {settings.alpha:.1%} of "
+            f"claims, about {settings.alpha * claims:.1f} here, would be contradicted by chance. A cell links to the "
+            "claim's evidence below.</p>")
+
+
 def render(results, comparison, verdicts, sweeps, figure_root: Path, summaries: dict, provenance_settings: dict,
            settings: ClaimSettings, toy_root: Path | None = None, weights: pd.DataFrame | None = None,
            reported_cost: pd.DataFrame | None = None) -> str:
@@ -386,18 +419,14 @@ def render(results, comparison, verdicts, sweeps, figure_root: Path, summaries: 
     seeds = sorted(set(results.seeds))
     anchors = [f"claim-{i}" for i in range(len(verdicts))]
     sections = [
-        ("summary", "Claims at a glance",
-         "<p>" + ", ".join(f"{counts[o]} {o}" for o in OUTCOMES if counts.get(o)) + ". "
-         f"Every verdict rests on {settings.resamples} bootstrap draws of test videos"
-         + (f" and of {', '.join(map(str, seeds))} training seeds per model" if seeds != [1] else
-            " of one training seed per model: its intervals cover test-set variation only, not training variation "
-            "(set `seeds: [0, 1, 2]` for both)") + ". A cell links to the claim's evidence below.</p>"
-         + verdict_matrix(verdicts)),
+        ("summary", "Claims at a glance", _summary(verdicts, counts, seeds, settings) + verdict_matrix(verdicts)),
         ("results", "Headline results: frame-level AUC per dataset and model",
-         "<p>AUC micro: all scored frames of all test videos pooled into one ROC (the official MNAD evaluation), with "
-         "its 95% bootstrap interval over test videos; macro: mean of per-video AUCs. Reported: the first paper table "
-         "that reports the model on that dataset; verdict: whether it lies within our interval widened by "
-         f"{settings.tolerance:.2f}.</p>" + _table(headline_table(results, comparison)) + _results_details(results)),
+         "<p>AUC micro: all scored frames of all test videos pooled into one ROC (the official MNAD evaluation), the "
+         "mean over training seeds with its 95% interval over test videos and seeds (the same interval the verdicts "
+         "use); macro: mean of per-video AUCs. Reported: the first paper table that reports the model on that dataset; "
+         f"verdict: the equivalence test, ours - reported within +-{settings.tolerance:.2f} given the variation between "
+         f"training seeds (at least {settings.min_seeds}).</p>"
+         + _table(headline_table(results, comparison)) + _results_details(results)),
         ("claims", "Claims and their evidence",
          METHOD_NOTE + "".join(_verdict_html(v, a) for v, a in zip(verdicts, anchors))),
         ("reported", "Ours versus reported numbers", _reported_section(comparison)),
