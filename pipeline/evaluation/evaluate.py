@@ -55,12 +55,12 @@ def _mean_metrics(per_seed: list[dict]) -> dict:
 
 def _bounds(frames: pd.DataFrame, macro: bool, level: float) -> list[float] | None:
     e = auc_estimate(runs_from_frames(frames), macro, level)
-    return None if e.lo is None else [max(0.0, e.lo), min(1.0, e.hi)]
+    return None if e.lo is None else [e.lo, e.hi]
 
 
 def _intervals(table: pd.DataFrame, level: float) -> dict:
     """The interval of every AUC the report shows for this model, over test videos and seeds
-    (pipeline.evaluation.paired: the same estimate the verdicts use), clipped to [0, 1]."""
+    (pipeline.evaluation.paired: the same estimate the verdicts use)."""
     ci = {"auc_micro": _bounds(table, False, level), "auc_macro": _bounds(table, True, level)}
     for kind in anomaly_kinds(table):
         ci[kind] = _bounds(type_subset(table, kind), False, level)

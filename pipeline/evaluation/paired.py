@@ -26,7 +26,7 @@ and a memory's usage entropy (the kept videos' counts summed).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Protocol
 
 import numpy as np
@@ -226,8 +226,12 @@ def common_videos(*runs: Runs) -> list[str]:
 
 
 def auc_estimate(runs: Runs, macro: bool = False, level: float = LEVEL) -> Estimate:
-    """A model's AUC (mean over seeds) with its interval over test videos and seeds."""
-    return estimate(AUCStatistic(runs, common_videos(runs), macro), level)
+    """A model's AUC (mean over seeds) with its interval over test videos and seeds, clipped
+    to [0, 1] (where an AUC lives)."""
+    e = estimate(AUCStatistic(runs, common_videos(runs), macro), level)
+    if e.lo is None:
+        return e
+    return replace(e, lo=max(0.0, e.lo), hi=min(1.0, e.hi))
 
 
 def auc_difference(a: Runs, b: Runs, macro: bool = False, shared: bool = False, level: float = LEVEL) -> Difference:
