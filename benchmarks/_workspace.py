@@ -1,7 +1,8 @@
-"""A throwaway copy of this repository for benchmarks that run stages: the tracked source
-(no results, no locks), its own params.yaml, and stage commands taken from DVC's own view of
-the DAG, run with the benchmarks' smoke limits (`_smoke_stage.py`) and their peak resident
-memory as the OS accounts it (wait4: the stage process and the loader workers it waited for)."""
+"""A throwaway copy of this repository for benchmarks and end-to-end tests that run stages:
+the source tree (no results, no locks, no datasets) with its own params.yaml; stage commands
+taken from DVC's own view of the DAG, run with the benchmarks' smoke limits
+(`_smoke_stage.py`) and their peak resident memory as the OS accounts it (wait4: the stage
+process and the loader workers it waited for)."""
 from __future__ import annotations
 
 import os
@@ -18,20 +19,36 @@ ROOT = Path(__file__).resolve().parents[1]
 SMOKE = Path(__file__).with_name("_smoke_stage.py")
 
 
-def make_workspace(folder: Path, update) -> Path:
-    """Copy the tracked source into `folder` (a git repository of its own, as DVC wants),
-    then `update(params)` edits its params.yaml."""
-    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
-    for name in tracked:
-        if name.startswith(("runs/", "reports/")) or name.endswith("dvc.lock"):
-            continue
-        target = folder / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, target)
+_IGNORE = shutil.ignore_patterns(".git", "runs", "prepared", "cache", "tmp", "dvc.lock", "__pycache__", "*.egg-info",
+                                 ".pytest_cache", "index.html", "summary.json", "verdicts.json", "auc_table.*",
+                                 "reference_comparison.csv", "lambda_sweep.csv", "released_weights.csv", "plots",
+                                 "screenshot.png", "timings.js", ".venv", ".whl", ".gl")
+
+
+def _ignore(folder, names):
+    """The source tree without results, and data/raw/* without the user's datasets (READMEs only)."""
+    ignored = set(_IGNORE(folder, names))
+    if Path(folder).parent.name == "raw":
+        ignored |= {n for n in names if n != "README.md"}
+    return ignored
+
+
+def make_workspace(folder: Path, update, commit: bool = False) -> Path:
+    """Copy the source tree (the working tree without results, locks or datasets) into
+    `folder`, let `update(params)` edit its params.yaml, and make it a git repository (as
+    DVC wants; `commit`: with the copy committed, as `dvc exp` wants)."""
+    shutil.copytree(ROOT, folder, ignore=_ignore)
     params = yaml.safe_load((folder / "params.yaml").read_text())
     update(params)
     (folder / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    subprocess.run(["git", "init", "-q"], cwd=folder, check=True)
+    # a fixed author and date: two copies of the same tree are the same commit (the report prints the revision)
+    env = dict(os.environ, GIT_AUTHOR_NAME="memaudit", GIT_AUTHOR_EMAIL="m@a", GIT_COMMITTER_NAME="memaudit",
+               GIT_COMMITTER_EMAIL="m@a", GIT_AUTHOR_DATE="2026-01-01T00:00:00+0000",
+               GIT_COMMITTER_DATE="2026-01-01T00:00:00+0000")
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=folder, check=True)
+    if commit:
+        subprocess.run(["git", "add", "-A"], cwd=folder, check=True, env=env)
+        subprocess.run(["git", "commit", "-qm", "workspace"], cwd=folder, check=True, env=env)
     return folder
 
 

@@ -2,7 +2,6 @@
 behaviour the audit relies on (what re-runs when `lambda` or `supervision` changes)."""
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,22 +13,19 @@ pytestmark = pytest.mark.slow
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-_IGNORE = shutil.ignore_patterns(".git", "runs", "prepared", "cache", "tmp", "dvc.lock", "__pycache__", "*.egg-info",
-                                 ".pytest_cache", "index.html", "summary.json", "auc_table.*", "reference_comparison.csv",
-                                 "lambda_sweep.csv", "screenshot.png",
-                                 ".venv", "benchmarks")
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _workspace import make_workspace  # noqa: E402  (the same copy the benchmarks run in)
 
-
-def COPY_IGNORE(folder, names):
-    """The source tree without results, and data/raw/* without the user's datasets (READMEs only)."""
-    ignored = set(_IGNORE(folder, names))
-    if Path(folder).parent.name == "raw":
-        ignored |= {n for n in names if n != "README.md"}
-    return ignored
 MEMORY_MODELS = ["pred_mem", "recon_mem"]
 CLIP_MODELS = ["memae", "lntra_skip"]
 DAAD_MODELS = ["daad_adv"]
 ONECLASS_MODELS = ["memae_img"]
+
+
+def workspace_env() -> dict:
+    return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+                GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t",
+                DVC_NO_ANALYTICS="1")
 
 
 def _run(args, cwd, env):
@@ -39,9 +35,9 @@ def _run(args, cwd, env):
     return result.stdout
 
 
-def _tiny_params(path: Path) -> None:
-    params = yaml.safe_load(path.read_text())
-    params.update(memory_models=MEMORY_MODELS, clip_models=CLIP_MODELS, daad_models=DAAD_MODELS,
+def tiny_params(params: dict) -> None:
+    """The whole DAG, every family, one seed, at a size that runs in about a minute."""
+    params.update(seeds=[0], memory_models=MEMORY_MODELS, clip_models=CLIP_MODELS, daad_models=DAAD_MODELS,
                   oneclass_models=ONECLASS_MODELS)
     cpu = params["profiles"]["cpu"]
     cpu["image_ae"]["epochs"] = {"digits": 1}
@@ -52,7 +48,6 @@ def _tiny_params(path: Path) -> None:
     params["prepare"]["synthetic"].update(size=32, frames_per_video=24, train_videos=2, test_videos_per_type=1,
                                           radius=4, speed=2, fast_speed=4, anomaly_length=6)
     params["figures"].update(tsne_points=150, perplexity=10)
-    path.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
 def _set_param(repo: Path, key: str, value) -> None:
@@ -78,16 +73,9 @@ def _status(repo: Path, env, dvc) -> set[str]:
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory):
-    repo = tmp_path_factory.mktemp("audit") / "repo"
-    shutil.copytree(ROOT, repo, ignore=COPY_IGNORE)
-    _tiny_params(repo / "params.yaml")
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-               GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t",
-               DVC_NO_ANALYTICS="1")
+    repo = make_workspace(tmp_path_factory.mktemp("audit") / "repo", tiny_params, commit=True)
+    env = workspace_env()
     dvc = [sys.executable, "-m", "dvc"]
-    _run(["git", "init", "-q"], repo, env)
-    _run(["git", "add", "-A"], repo, env)
-    _run(["git", "commit", "-qm", "tiny"], repo, env)
     first = _run(dvc + ["repro"], repo, env)
     return repo, env, dvc, first
 
@@ -221,21 +209,18 @@ def test_repro_with_shanghaitech_and_mvtec_layouts_adds_their_rows(tmp_path):
     both layouts in data/raw."""
     from fixtures import layouts
 
-    repo = tmp_path / "repo"
-    shutil.copytree(ROOT, repo, ignore=COPY_IGNORE)
-    _tiny_params(repo / "params.yaml")
-    params = yaml.safe_load((repo / "params.yaml").read_text())
-    params.update(datasets=["synthetic", "shanghaitech"], memory_models=["pred_mem"], plain_models=["recon"],
-                  clip_models=[], daad_models=[], oneclass_datasets=[], image_datasets=["mvtec"],
-                  daad_image_models=["daad", "daad_ae"])
-    params["prepare"]["shanghaitech"] = {"size": 32, "workers": 2}
-    params["prepare"]["mvtec"] = {"size": 32}
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    def with_benchmarks(params: dict) -> None:
+        tiny_params(params)
+        params.update(datasets=["synthetic", "shanghaitech"], memory_models=["pred_mem"], plain_models=["recon"],
+                      clip_models=[], daad_models=[], oneclass_datasets=[], image_datasets=["mvtec"],
+                      daad_image_models=["daad", "daad_ae"])
+        params["prepare"]["shanghaitech"] = {"size": 32, "workers": 2}
+        params["prepare"]["mvtec"] = {"size": 32}
+
+    repo = make_workspace(tmp_path / "repo", with_benchmarks)
     layouts.shanghaitech(repo / "data" / "raw" / "shanghaitech", train_lengths=(16, 18), test_lengths=(14, 15))
     layouts.mvtec(repo / "data" / "raw" / "mvtec")
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", DVC_NO_ANALYTICS="1",
-               GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t")
-    _run(["git", "init", "-q"], repo, env)
+    env = workspace_env()
     ran = _stages_run(_run([sys.executable, "-m", "dvc", "repro"], repo, env))
     assert {"prepare@shanghaitech", "train_memory@shanghaitech-pred_mem", "score@shanghaitech-recon",
             "prepare_images@mvtec", "train_daad_images@mvtec-daad", "score_daad_images@mvtec-daad_ae"} <= ran

@@ -1,0 +1,195 @@
+"""A cost plan: for the current params, every stage DVC would run, its work (training
+samples x epochs x seeds, frames scored), its estimated time from a throughput table per
+family and device, the total, and the makespan on N workers (the fan-out's own
+critical-path-first list schedule, simulated).
+
+Throughput tables (samples/s for training, frames/s for a test pass):
+    official-2080ti  the official code's published figures (see THROUGHPUT below): MNAD's
+                     from the reproducibility report (Table 1: training minutes on an RTX
+                     2080 Ti; Tables 2-3: inference seconds per frame), the other families
+                     scaled from MNAD's by their compute per sample (multiply-adds of one
+                     forward and backward pass at the paper size, counted by torch)
+    a JSON file      your own (`--throughput`), e.g. what `--calibrate` writes: a few timed
+                     steps per family of the profile's networks on this machine
+Sizes of datasets not prepared here are the published ones (BENCHMARKS).
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.params import epochs as epochs_of, load_params
+
+# Published sizes (frames, videos) of the benchmarks' splits, used when not prepared here.
+BENCHMARKS = {  # dataset: {split: (frames, videos)}
+    "ped2": {"train": (2550, 16), "test": (2010, 12)},          # UCSD Ped2
+    "avenue": {"train": (15328, 16), "test": (15324, 21)},      # CUHK Avenue
+    "shanghaitech": {"train": (274515, 330), "test": (40791, 107)},
+    "mvtec": {"train": (3629, 15), "test": (1725, 15)},         # MVTec AD: images, 15 categories
+}
+# Training samples/s and test frames/s of the official code (family, task) on an RTX 2080 Ti.
+# MNAD: report Table 1 (minutes for 10 epochs of ShanghaiTech's 273,195 prediction clips /
+# 274,515 frames) and Tables 2-3 (seconds per frame); the others by compute ratio (compute_ratio).
+OFFICIAL_2080TI = {("mnad", "prediction"): (273195 * 10 / (1498 * 60), 1 / 0.012),
+                   ("mnad", "reconstruction"): (274515 * 10 / (1207 * 60), 1 / 0.010)}
+SCORE_SECONDS = 10.0          # a score stage (scores, intervals, figures): measured 2-7 s on 2 CPU cores
+FIXED_SECONDS = 5.0           # process start-up, data index, checkpoint: every stage
+
+
+@dataclass
+class StageCost:
+    stage: str
+    kind: str
+    family: str | None
+    work: str                 # what the time is made of, in words
+    units: float              # samples or frames
+    seconds: float
+
+
+def _split_size(params: dict, dataset: str, split: str, root: Path) -> tuple[int, int]:
+    index = root / "data" / "prepared" / dataset / "index.csv"
+    if index.exists():
+        import pandas as pd
+
+        rows = pd.read_csv(index, usecols=["split", "video"], dtype={"video": str})
+        rows = rows[rows.split == split]
+        return len(rows), rows.video.nunique()
+    if dataset in BENCHMARKS:
+        return BENCHMARKS[dataset][split]
+    if dataset == "synthetic":
+        p = params["prepare"]["synthetic"]
+        videos = p["train_videos"] if split == "train" else 3 * p["test_videos_per_type"]
+        return videos * p["frames_per_video"], videos
+    raise ValueError(f"no size known for dataset {dataset!r}: prepare it first")
+
+
+def _span(params: dict, family: str, model: str) -> tuple[int, str]:
+    """Frames per training sample and the task of a model."""
+    train = params["models"][model]["train"]
+    if family == "mnad":
+        task = train.get("task", "prediction")
+        frames = train.get("input_frames", 4 if task == "prediction" else 1)
+        return frames + (task == "prediction"), task
+    if family == "clip_ae":
+        return 16, "reconstruction"
+    return 1, "reconstruction"
+
+
+def stage_kind(name: str) -> tuple[str, str | None, str | None]:
+    """train_memory@synthetic-pred_mem -> (train, synthetic, pred_mem); report -> (report, None, None)."""
+    match = re.fullmatch(r"(\w+?)(?:_\w+)?@([^-]+)-(.+)", name)
+    if match:
+        return match.group(1), match.group(2), match.group(3)
+    match = re.fullmatch(r"(\w+?)(?:_\w+)?@(.+)", name)
+    return (match.group(1), match.group(2), None) if match else (name, None, None)
+
+
+def stage_cost(name: str, params: dict, throughput: dict, root: Path) -> StageCost:
+    kind, dataset, model = stage_kind(name)
+    seeds = len(params["seeds"])
+    if kind in ("train", "infer") and model in params["models"]:
+        family = params["models"][model]["family"]
+        span, task = _span(params, family, model)
+        rate = throughput.get(f"{family}/{task}") or throughput.get(family)
+        if kind == "train":
+            frames, videos = _split_size(params, dataset, "train", root)
+            by = params["models"][model]["train"].get("by_profile", {}).get(params["profile"], {})
+            epochs = by.get("epochs") or epochs_of(params, family, dataset)
+            samples = max(0, frames - videos * (span - 1)) * epochs * seeds
+            seconds = samples / rate[0] if rate else float("nan")
+            return StageCost(name, kind, family, f"{samples:,.0f} samples ({epochs} epochs x {seeds} seeds)", samples,
+                             FIXED_SECONDS + seconds)
+        frames, _ = _split_size(params, dataset, "test", root)
+        passes = 2 if family == "mnad" and params["models"][model]["train"].get("memory") else 1
+        scored = frames * seeds * passes
+        seconds = scored / rate[1] if rate else float("nan")
+        return StageCost(name, kind, family, f"{scored:,.0f} frames ({seeds} seeds x {passes} passes)", scored,
+                         FIXED_SECONDS + seconds)
+    if kind == "score":
+        return StageCost(name, kind, None, "scores, intervals, figures", 0, SCORE_SECONDS)
+    return StageCost(name, kind, None, "", 0, FIXED_SECONDS)
+
+
+def makespan(costs: dict[str, float], upstream: dict[str, list[str]], workers: int) -> float:
+    """List schedule on `workers` machines, critical-path first (as the fan-out submits)."""
+    downstream = {s: [] for s in costs}
+    for s, ups in upstream.items():
+        for u in ups:
+            downstream[u].append(s)
+    rank: dict[str, float] = {}
+
+    def path(s: str) -> float:
+        if s not in rank:
+            rank[s] = costs[s] + max((path(d) for d in downstream[s]), default=0.0)
+        return rank[s]
+    done: dict[str, float] = {}
+    free = [0.0] * workers
+    left = set(costs)
+    while left:
+        ready = [s for s in left if all(u in done for u in upstream[s])]
+        stage = max(ready, key=path)
+        left.remove(stage)
+        worker = min(range(workers), key=lambda w: free[w])
+        start = max([free[worker]] + [done[u] for u in upstream[stage]])
+        done[stage] = free[worker] = start + costs[stage]
+    return max(done.values(), default=0.0)
+
+
+def official_throughput() -> dict:
+    """The official-code table: MNAD's published rates; the other families scaled by compute."""
+    table = {f"{family}/{task}": rate for (family, task), rate in OFFICIAL_2080TI.items()}
+    ratios = compute_ratio()
+    base = OFFICIAL_2080TI[("mnad", "prediction")]
+    for family, ratio in ratios.items():
+        table.setdefault(family, (base[0] / ratio, base[1] / ratio))
+    return table
+
+
+def compute_ratio() -> dict[str, float]:
+    """Multiply-adds per training sample of each family's paper network, forward and
+    backward (torch's FLOP counter on the meta device: nothing is computed), relative to
+    MNAD's prediction model."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from pipeline import families
+
+    params = load_params()
+    params["profile"] = "paper"
+    flops = {}
+    for family, model in (("mnad", "pred_mem"), ("clip_ae", "memae"), ("daad", "daad_adv"), ("image_ae", "memae_img")):
+        recipe, loop = families.load(family, "train").recipe(params, "ped2" if family != "image_ae" else "digits",
+                                                              model, 0)
+        with torch.device("meta"):
+            net = recipe.build()
+        size, batch = recipe.model_config.image_size, 2   # 2: BatchNorm needs more than one value per channel
+        if family == "mnad":
+            x = torch.zeros(batch, 12, size, size, device="meta")
+        elif family == "clip_ae":
+            x = torch.zeros(batch, 1, 16, size, size, device="meta")
+        elif family == "daad":
+            x = torch.zeros(batch, 3, size, size, device="meta")
+        else:
+            x = torch.zeros(batch, 1, size, size, device="meta")
+        counter = FlopCounterMode(display=False)
+        with counter:
+            if family == "mnad":
+                items = torch.zeros(recipe.model_config.num_items, recipe.model_config.query_dim, device="meta")
+                out = net(x, items)[0]
+            elif family == "daad":
+                out = net.generator(x)[0]
+            else:
+                out = net(x)[0]
+            out.float().sum().backward()
+        flops[family] = counter.get_total_flops() / batch
+    return {family: value / flops["mnad"] for family, value in flops.items()}
+
+
+def load_throughput(path: str | None) -> tuple[dict, str]:
+    if path is None:
+        return official_throughput(), ("the official code's published figures (MNAD: reproducibility report Tables 1-3, "
+                                       "RTX 2080 Ti; other families scaled by compute per sample)")
+    table = json.loads(Path(path).read_text())
+    return {k: tuple(v) for k, v in table["rates"].items()}, table.get("source", path)
