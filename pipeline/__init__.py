@@ -11,6 +11,8 @@ Layout (data flows top to bottom; each DVC stage in stages/ makes one call into 
                   (metrics), one model's evaluation (evaluate) as its family plans it (plan)
     plots.py      figures: functions of arrays and tables -> PNG
     report/       the audit page: collect results, judge claims, render, provenance
+    fanout/       the DAG on Dask workers, DVC's decisions and records kept (`memaudit repro`),
+                  and the cost plan (`memaudit plan`); cli.py is the `memaudit` command
     params.py     params.yaml access shared by every stage; io.py atomic writes;
     artifacts.py  file names one stage writes and a later one reads
 """

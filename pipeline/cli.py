@@ -83,18 +83,36 @@ def plan(args: argparse.Namespace) -> int:
     costs = [stage_cost(names[s], params, table, root) for s in stages]
     print(f"profile {params['profile']}, datasets {params['datasets'] + params['image_datasets']}, seeds "
           f"{params['seeds']}; throughput: {source}\n")
-    print("| stage | work | estimated |\n| --- | --- | ---: |")
-    for c in costs:
-        print(f"| {c.stage} | {c.work} | {_hours(c.seconds)} |")
+    if args.summary:
+        _summary(costs)
+    else:
+        print("| stage | work | estimated |\n| --- | --- | ---: |")
+        for c in costs:
+            print(f"| {c.stage} | {c.work} | {_hours(c.seconds)} |")
     seconds = {c.stage: c.seconds if math.isfinite(c.seconds) else 0.0 for c in costs}
     total = sum(seconds.values())
     print(f"\n{len(costs)} stages, {_hours(total)} of work in all")
     for workers in sorted({1, *args.workers_list}):
         print(f"makespan on {workers} worker{'s' if workers > 1 else ''}: {_hours(makespan(seconds, upstream, workers))}")
-    missing = sorted({c.family for c in costs if not math.isfinite(c.seconds)})
+    missing = sorted({c.stage for c in costs if not math.isfinite(c.seconds)})
     if missing:
-        print(f"no throughput for {', '.join(missing)}: those stages count as 0 (see --throughput)")
+        print(f"not estimated (no size or no throughput, counted as 0): {', '.join(missing)}")
     return 0
+
+
+def _summary(costs) -> None:
+    """One row per dataset and family: stages, the longest stage, the estimated total."""
+    from pipeline.fanout.plan import stage_kind
+
+    groups: dict[tuple[str, str], list] = {}
+    for c in costs:
+        _, dataset, _ = stage_kind(c.stage)
+        groups.setdefault((dataset or "-", c.family or "(data, scores, report)"), []).append(c)
+    print("| dataset | family | stages | longest stage | estimated |\n| --- | --- | ---: | --- | ---: |")
+    for (dataset, family), group in groups.items():
+        longest = max(group, key=lambda c: c.seconds if math.isfinite(c.seconds) else 0)
+        total = sum(c.seconds for c in group if math.isfinite(c.seconds))
+        print(f"| {dataset} | {family} | {len(group)} | {longest.stage} ({_hours(longest.seconds)}) | {_hours(total)} |")
 
 
 def _changed(dag, stage) -> bool:
@@ -121,6 +139,7 @@ def main(argv=None) -> int:
     cost.add_argument("--throughput", help="a throughput table (JSON); default: the official code's figures")
     cost.add_argument("--calibrate", metavar="FILE", help="time a few steps per family here, write the table to FILE")
     cost.add_argument("--all", action="store_true", help="every stage, not only those DVC finds changed")
+    cost.add_argument("--summary", action="store_true", help="one row per dataset and family instead of per stage")
     args = parser.parse_args(argv)
     try:
         return repro(args) if args.command == "repro" else plan(args)

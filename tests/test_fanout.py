@@ -179,8 +179,11 @@ def _stages_in(repo: Path, script: str = "stages/") -> list[int]:
 
 def test_ctrl_c_stops_the_running_stages_and_records_nothing_half_done(workspace, env):
     repo = workspace
+    # A shell that starts a job in the background (as CI runners do) hands it SIGINT ignored;
+    # the run under test gets the default a terminal gives, so Ctrl-C reaches it.
     run = subprocess.Popen(MEMAUDIT + ["repro", "--workers", "2"], cwd=repo, env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True)
+                           stderr=subprocess.STDOUT, text=True,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for _ in range(600):
         if _stages_in(repo, "stages/train.py") or run.poll() is not None:
             break
@@ -196,3 +199,18 @@ def test_ctrl_c_stops_the_running_stages_and_records_nothing_half_done(workspace
     changed = _status(repo, env, DVC)
     assert not set(lock.get("stages") or {}) & changed, "a stage recorded in a lock is never left changed"
     assert _stages_run(_run(DVC + ["repro"], repo, env)) == changed, "dvc repro finishes exactly what was missing"
+
+
+def test_the_plan_lists_what_would_run_and_calibrates_on_this_machine(workspace, env):
+    table = workspace / "throughput.json"
+    out = _run(MEMAUDIT + ["plan", "--calibrate", str(table), "--workers", "2"], workspace, env)
+    rates = json.loads(table.read_text())
+    assert set(rates["rates"]) == {"mnad/prediction", "mnad/reconstruction", "clip_ae", "daad", "image_ae"}
+    assert all(train > 0 and test > 0 for train, test in rates["rates"].values())
+    assert "calibrated" in out and "train_memory@synthetic-pred_mem" in out and "makespan on 2 workers" in out
+    # nothing has run yet: every stage of the DAG is listed, once
+    rows = [line.split("|")[1].strip() for line in out.splitlines()
+            if line.startswith("| ") and not line.startswith(("| stage", "| ---"))]
+    listed = [line.split()[0].rsplit(":", 1)[-1] for line in _run(DVC + ["stage", "list", "--all"], workspace,
+                                                                    env).splitlines() if line.strip()]
+    assert sorted(rows) == sorted(listed)

@@ -100,6 +100,20 @@ def test_mnad_items_of_the_wrong_shape_or_missing_are_named(tmp_path):
         import_mnad(tmp_path, _mnad())
 
 
+class NotATensor:  # what a malicious or mistaken items file could pickle
+    pass
+
+
+def test_an_items_file_that_pickles_anything_else_is_refused_naming_the_global(tmp_path):
+    save_mnad(tmp_path, "prediction", WIDTH)
+    torch.save({"items": NotATensor()}, tmp_path / "keys.pt")
+    with pytest.raises(InputError) as err:
+        import_mnad(tmp_path, _mnad())
+    message = str(err.value)
+    assert "test_released.NotATensor" in message and "refused without loading it" in message
+    assert "\n" not in message and message.endswith("as downloaded")
+
+
 def test_memae_state_dict_gives_the_stand_in_outputs(tmp_path):
     official = save_memae(tmp_path / "memae.pt", CLIP_WIDTHS, num_items=20)
     ours = MemAE(MemAEConfig(widths=CLIP_WIDTHS, num_items=20, image_size=32))

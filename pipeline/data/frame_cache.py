@@ -19,6 +19,7 @@ Raw (`npy`) datasets are read directly: their reads are already copies.
 from __future__ import annotations
 
 import os
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -67,7 +68,7 @@ def ensure_cached(dataset: PreparedDataset, split: str, videos: list[str], size:
         side = size or dataset.manifest["videos"][f"{split}/{videos[0]}"]["height"]
         print(f"frame cache: decoding {len(missing)} {split} videos ({frames:,} frames, "
               f"{frames * side * side * 3 / 1e9:.2f} GB at {side}px) into {folder} (set {ENVIRONMENT}=off to read "
-              "the prepared files directly)")
+              "the prepared files directly)", file=sys.stderr)
         bar = tqdm(total=frames, desc="frame cache", unit="frame", mininterval=2)
         if workers > 1 and len(missing) > 1:
             with ProcessPoolExecutor(min(workers, len(missing))) as pool:

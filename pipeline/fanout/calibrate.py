@@ -47,8 +47,7 @@ def calibrate(params: dict, out: Path, steps: int = STEPS) -> str:
     configure(device, params["runtime"]["cpu_threads"])
     rates = {}
     for key, (family, model) in MODELS.items():
-        dataset = "digits" if family == "image_ae" else "ped2"
-        recipe, loop = families.load(family, "train").recipe(params, dataset, model, 0)
+        recipe, loop = families.load(family, "train").recipe(params, dataset_for(params, family), model, 0)
         net = recipe.build().to(device)
         ctx = StepContext(device, distributed.setup(device), loop)
         recipe.start(net, ctx)
@@ -66,6 +65,13 @@ def calibrate(params: dict, out: Path, steps: int = STEPS) -> str:
               f"{params['profile']}, {steps} timed steps per family")
     Path(out).write_text(json.dumps({"source": source, "rates": rates}, indent=1))
     return str(out)
+
+
+def dataset_for(params: dict, family: str) -> str:
+    """A dataset this configuration runs the family on (its epochs and batch size are set for it)."""
+    listed = params["oneclass_datasets"] if family == "image_ae" else params["datasets"] + params["image_datasets"]
+    known = params["profiles"][params["profile"]][family]["epochs"]
+    return next((d for d in listed if d in known), next(iter(known)))
 
 
 def _inputs(family: str, recipe, data, device) -> torch.Tensor:

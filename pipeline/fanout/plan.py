@@ -48,7 +48,7 @@ class StageCost:
     seconds: float
 
 
-def _split_size(params: dict, dataset: str, split: str, root: Path) -> tuple[int, int]:
+def _split_size(params: dict, dataset: str, split: str, root: Path) -> tuple[int, int] | None:
     index = root / "data" / "prepared" / dataset / "index.csv"
     if index.exists():
         import pandas as pd
@@ -62,7 +62,12 @@ def _split_size(params: dict, dataset: str, split: str, root: Path) -> tuple[int
         p = params["prepare"]["synthetic"]
         videos = p["train_videos"] if split == "train" else 3 * p["test_videos_per_type"]
         return videos * p["frames_per_video"], videos
-    raise ValueError(f"no size known for dataset {dataset!r}: prepare it first")
+    if dataset == "digits":   # the records the prepare stage would write, without writing them
+        from pipeline.data.digits import DigitsConfig, oneclass_records
+
+        records = [r for r in oneclass_records(DigitsConfig(**params["prepare"]["digits"])) if r.split == split]
+        return sum(len(r.frames) for r in records), len(records)
+    return None   # not prepared, size not published here
 
 
 def _span(params: dict, family: str, model: str) -> tuple[int, str]:
@@ -93,15 +98,18 @@ def stage_cost(name: str, params: dict, throughput: dict, root: Path) -> StageCo
         family = params["models"][model]["family"]
         span, task = _span(params, family, model)
         rate = throughput.get(f"{family}/{task}") or throughput.get(family)
+        size = _split_size(params, dataset, "train" if kind == "train" else "test", root)
+        if size is None:
+            return StageCost(name, kind, family, f"{dataset}: size unknown until prepared", 0, float("nan"))
         if kind == "train":
-            frames, videos = _split_size(params, dataset, "train", root)
+            frames, videos = size
             by = params["models"][model]["train"].get("by_profile", {}).get(params["profile"], {})
             epochs = by.get("epochs") or epochs_of(params, family, dataset)
             samples = max(0, frames - videos * (span - 1)) * epochs * seeds
             seconds = samples / rate[0] if rate else float("nan")
             return StageCost(name, kind, family, f"{samples:,.0f} samples ({epochs} epochs x {seeds} seeds)", samples,
                              FIXED_SECONDS + seconds)
-        frames, _ = _split_size(params, dataset, "test", root)
+        frames, _ = size
         passes = 2 if family == "mnad" and params["models"][model]["train"].get("memory") else 1
         scored = frames * seeds * passes
         seconds = scored / rate[1] if rate else float("nan")
@@ -155,13 +163,13 @@ def compute_ratio() -> dict[str, float]:
     from torch.utils.flop_counter import FlopCounterMode
 
     from pipeline import families
+    from pipeline.fanout.calibrate import dataset_for
 
     params = load_params()
     params["profile"] = "paper"
     flops = {}
     for family, model in (("mnad", "pred_mem"), ("clip_ae", "memae"), ("daad", "daad_adv"), ("image_ae", "memae_img")):
-        recipe, loop = families.load(family, "train").recipe(params, "ped2" if family != "image_ae" else "digits",
-                                                              model, 0)
+        recipe, loop = families.load(family, "train").recipe(params, dataset_for(params, family), model, 0)
         with torch.device("meta"):
             net = recipe.build()
         size, batch = recipe.model_config.image_size, 2   # 2: BatchNorm needs more than one value per channel

@@ -7,6 +7,7 @@ model/Reconstruction.py): it is dropped.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import torch
@@ -71,7 +72,11 @@ def _items(path: Path, model: MNAD) -> torch.Tensor:
     try:  # a bare tensor: the safe loader reads it (zip and legacy formats)
         items = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # noqa: BLE001 - any failure is a bad file, named in one line
-        raise InputError(f"{path} is not a saved tensor of memory items ({str(err).splitlines()[0][:120]})") from None
+        refused = re.search(r"GLOBAL ([\w.]+)", str(err))   # torch's weights-only loader names what it refused
+        reason = (f"it pickles {refused.group(1)}, which a file of memory items never holds; refused without loading "
+                  "it" if refused else (str(err).strip().splitlines() or [type(err).__name__])[0])
+        raise InputError(f"{path} is not a saved tensor of memory items: {reason}; replace it with keys.pt (or "
+                         "m_items.pt) as downloaded") from None
     expected = (model.cfg.num_items, model.cfg.query_dim)
     if not isinstance(items, torch.Tensor) or tuple(items.shape) != expected:
         got = tuple(items.shape) if isinstance(items, torch.Tensor) else type(items).__name__

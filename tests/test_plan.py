@@ -1,0 +1,52 @@
+"""The cost plan's arithmetic on hand-computed cases: work per stage from the published
+dataset sizes, the list-schedule makespan, stage names, and which GPU a worker's stages see."""
+import pytest
+
+from pipeline.fanout.execute import gpu_of
+from pipeline.fanout.cluster import gpu_worker_names
+from pipeline.fanout.plan import FIXED_SECONDS, OFFICIAL_2080TI, makespan, stage_cost, stage_kind
+from pipeline.params import load_params
+
+from conftest import ROOT
+
+
+def test_stage_names_split_into_kind_dataset_and_model():
+    assert stage_kind("train_memory@shanghaitech-pred_mem") == ("train", "shanghaitech", "pred_mem")
+    assert stage_kind("infer_clip@ped2-lntra_skip") == ("infer", "ped2", "lntra_skip")
+    assert stage_kind("prepare@synthetic") == ("prepare", "synthetic", None)
+    assert stage_kind("report") == ("report", None, None)
+
+
+def test_training_work_is_clips_times_epochs_times_seeds_at_the_published_size(tmp_path):
+    params = load_params(ROOT / "params.yaml")
+    params.update(profile="paper", seeds=[0, 1, 2])
+    rates = {"mnad/prediction": (10.0, 100.0), "clip_ae": (5.0, 50.0)}
+    # Ped2: 2,550 training frames in 16 videos; prediction clips span 5 frames: 2550 - 16 * 4 = 2486
+    cost = stage_cost("train_memory@ped2-pred_mem", params, rates, tmp_path)
+    assert cost.units == 2486 * 60 * 3 and cost.seconds == pytest.approx(FIXED_SECONDS + 2486 * 60 * 3 / 10.0)
+    # LNTRA's own paper setting: 60 epochs (its by_profile), 16-frame clips: 2550 - 16 * 15
+    assert stage_cost("train_clip@ped2-lntra_skip", params, rates, tmp_path).units == (2550 - 16 * 15) * 60 * 3
+    # a memory model is scored twice (the test-time-update ablation): Ped2's 2,010 test frames
+    infer = stage_cost("infer_memory@ped2-pred_mem", params, rates, tmp_path)
+    assert infer.units == 2010 * 3 * 2 and infer.seconds == pytest.approx(FIXED_SECONDS + 2010 * 6 / 100.0)
+
+
+def test_the_official_anchor_is_the_reports_own_table_1():
+    # report Table 1: 1,498 minutes for 10 epochs of ShanghaiTech's 274,515 - 330 * 4 prediction clips
+    assert OFFICIAL_2080TI[("mnad", "prediction")][0] == pytest.approx((274515 - 1320) * 10 / (1498 * 60))
+
+
+def test_makespan_of_a_list_schedule_by_hand():
+    # a -> b -> d and a -> c: with 2 workers b and c run side by side after a
+    costs = {"a": 2.0, "b": 5.0, "c": 3.0, "d": 1.0}
+    upstream = {"a": [], "b": ["a"], "c": ["a"], "d": ["b"]}
+    assert makespan(costs, upstream, 1) == 11.0
+    assert makespan(costs, upstream, 2) == 8.0        # 2 + 5 + 1
+    # three independent stages of 4, 3, 3 on 2 workers: longest first -> 4 | 3 + 3 = 6
+    assert makespan({"x": 4.0, "y": 3.0, "z": 3.0}, {"x": [], "y": [], "z": []}, 2) == 6.0
+
+
+def test_a_local_gpu_worker_sees_only_its_gpu():
+    assert gpu_worker_names([0, 2]) == ["gpu0", "gpu2"]
+    assert gpu_worker_names([1], per_gpu=2) == ["gpu1-0", "gpu1-1"]
+    assert [gpu_of(n) for n in ("gpu0", "gpu2", "gpu1-1", "cpu0", "node3")] == ["0", "2", "1", None, None]
