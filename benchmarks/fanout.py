@@ -9,6 +9,7 @@ every dvc.lock (every output's hash) is identical, and how busy the workers were
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -49,9 +50,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--tiny", action="store_true")
+    parser.add_argument("--keep", help="build the two workspaces in this folder and keep them (to compare outputs)")
     args = parser.parse_args()
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", DVC_NO_ANALYTICS="1")
-    with tempfile.TemporaryDirectory() as tmp:
+    with (contextlib.nullcontext(args.keep) if args.keep else tempfile.TemporaryDirectory()) as tmp:
         serial = make_workspace(Path(tmp) / "serial", configure(args.tiny), commit=True)
         fanned = make_workspace(Path(tmp) / "fanout", configure(args.tiny), commit=True)
         print("serial dvc repro ...", file=sys.stderr)

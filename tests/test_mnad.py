@@ -96,3 +96,33 @@ def test_psnr_in_double_precision_and_a_perfect_frame():
     assert value.dtype == torch.float64 and value[0].item() == pytest.approx(20.0, abs=1e-5)
     assert value[1].item() == 100.0          # zero error: the official psnr() divides by zero; capped here
     assert torch.isnan(mem.regular_score(target, target)).all(), "E_t = 0/0 as the official point_score: no update"
+
+
+def test_networks_see_frames_in_the_official_loaders_bgr_order(tmp_path):
+    """MNAD's loader (model/utils.py np_load_frame) is cv2.imread, then x / 127.5 - 1: BGR.
+    Frames are stored RGB here; the training batch (retrained models) and the test pass
+    (retrained and released weights alike) must hand the network the official tensor."""
+    import cv2
+    import numpy as np
+
+    from pipeline.data.clips import VideoFrames, split_input_target
+    from pipeline.families.mnad.config import CHANNELS
+    from pipeline.families.mnad.infer import _clip_inputs
+
+    rgb = np.random.default_rng(0).integers(0, 256, (5, 8, 8, 3), dtype=np.uint8)
+    rgb[..., 0] //= 4                                             # red unlike blue everywhere
+    official = []
+    for t, frame in enumerate(rgb):
+        path = str(tmp_path / f"{t:04d}.png")
+        cv2.imwrite(path, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))  # the frame as a dataset file
+        official.append(cv2.imread(path).astype(np.float32) / 127.5 - 1.0)
+    official = torch.from_numpy(np.stack(official)).permute(0, 3, 1, 2)
+    assert not torch.equal(official[:, 0], official[:, 2])       # the two orders differ
+
+    cpu = torch.device("cpu")
+    inputs, target = split_input_target(torch.from_numpy(rgb[None]), "prediction", cpu, CHANNELS)
+    assert torch.equal(inputs[0], official[:4].flatten(0, 1)) and torch.equal(target[0], official[4])
+    inputs, target = _clip_inputs(VideoFrames.from_array(rgb), [4], 4, "prediction", cpu)
+    assert torch.equal(inputs[0], official[:4].flatten(0, 1)) and torch.equal(target[0], official[4])
+    inputs, target = _clip_inputs(VideoFrames.from_array(rgb), [2], 1, "reconstruction", cpu)
+    assert torch.equal(inputs[0], official[2]) and torch.equal(target[0], official[2])

@@ -50,3 +50,22 @@ def test_a_local_gpu_worker_sees_only_its_gpu():
     assert gpu_worker_names([0, 2]) == ["gpu0", "gpu2"]
     assert gpu_worker_names([1], per_gpu=2) == ["gpu1-0", "gpu1-1"]
     assert [gpu_of(n) for n in ("gpu0", "gpu2", "gpu1-1", "cpu0", "node3")] == ["0", "2", "1", None, None]
+
+
+def test_a_stage_on_a_dask_worker_gets_the_shells_thread_settings_not_the_nannys(monkeypatch):
+    """Dask's nanny starts workers with OMP/MKL/OPENBLAS_NUM_THREADS=1; NumPy's BLAS results
+    depend on its thread count, so a stage must see what `dvc repro` from the same shell
+    would give it (unset stays unset), or its figures differ from a serial run's in bytes."""
+    pytest.importorskip("distributed")
+    from pipeline.fanout.execute import StageTask, _environment, shell_values
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")
+    shell = dict(shell_values())
+    assert {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"} <= set(shell)
+    task = StageTask("train@x", "true", ".", (), "log", "/repo", tuple(shell.items()))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")   # as inside a worker the nanny started
+    monkeypatch.setenv("MKL_NUM_THREADS", "1")
+    env = _environment(task, None)
+    assert "OMP_NUM_THREADS" not in env and env["MKL_NUM_THREADS"] == "3"
+    assert env["DVC_STAGE"] == "train@x"

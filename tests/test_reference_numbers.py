@@ -12,7 +12,9 @@ REFERENCE = pd.read_csv(REFERENCE_FILE, dtype=str)
 
 
 def test_reference_file_is_well_formed():
-    assert {"paper", "seed", "table", "row", "dataset", "model", "metric", "value", "as_printed"} <= set(REFERENCE.columns)
+    assert {"paper", "seed", "table", "row", "dataset", "model", "metric", "value", "as_printed", "reported_lambda",
+            "mapping", "metric_basis"} <= set(REFERENCE.columns)
+    assert set(REFERENCE.mapping) == {"stated", "inferred"}
     values = REFERENCE.value.astype(float)
     aucs = REFERENCE.metric.isin(AUC_METRICS)
     assert values[aucs].between(0, 1).all() and (values[~aucs] > 0).all()
@@ -41,3 +43,30 @@ def test_tabular_rows_have_label_and_number_on_one_line(row):
     lines = (SEEDS / row["seed"]).read_text().splitlines()
     label = row["row"].replace("AE-l1", "AE- $\\ell_1$")
     assert any(line.strip().startswith(label) and row["as_printed"] in line for line in lines)
+
+
+def test_each_reported_auc_says_which_auc_it_is():
+    auc = REFERENCE[REFERENCE.metric.isin(AUC_METRICS)]
+    by_table = lambda prefix: set(auc[auc.table.str.startswith(prefix)].metric)   # noqa: E731
+    assert by_table("LNTRA Table 1") == {"auc_pooled"}            # "one ROC curve" over the whole test set
+    assert by_table("DAAD Table 3") == by_table("DAAD Table 4") == by_table("DAAD Table 1") == {"auc_mean_category"}
+    assert by_table("MemAE Table 1") == by_table("DAAD Table 2") == {"auc_mean_oneclass"}
+    daad_own = auc[auc.table.str.startswith("DAAD Table 6") & auc.model.str.startswith("daad")]
+    assert set(daad_own.metric) == {"auc_unstated"} and len(daad_own) == 4
+    assert (auc.metric_basis.fillna("") != "").all()
+
+
+def test_mappings_the_papers_do_not_state_are_marked_inferred():
+    inferred = REFERENCE[REFERENCE.mapping == "inferred"]
+    assert "report sec. 5" in set(inferred.table)
+    assert set(inferred[inferred.paper == "DAAD"].row) >= {"Ours", "AE"}
+    assert not (REFERENCE[REFERENCE.table.str.startswith("MNAD Table 1")].mapping == "inferred").any()
+
+
+def test_lambda_and_batch_as_the_report_prints_them():
+    t5 = REFERENCE[REFERENCE.table.str.startswith("report Table 5")]
+    assert t5.note.str.contains("batch").all()
+    ped2_pred = t5[(t5.dataset == "ped2") & (t5.model == "pred")].note.iloc[0]
+    assert ped2_pred.endswith("batch 4")                                     # only the first row used 2
+    for r in REFERENCE[REFERENCE.table.str.startswith(("report Table 6", "report Table 7"))].itertuples():
+        assert f"lambda {r.reported_lambda}" == r.note

@@ -22,6 +22,17 @@ def test_constant_signal_normalises_to_zero_not_nan():
     assert minmax(np.array([0.7, 0.7, 0.7])).tolist() == [0.0, 0.0, 0.0]
 
 
+def test_a_signal_constant_to_float_rounding_is_constant_and_its_video_is_named():
+    from pipeline.evaluation.scores import constant_videos
+    # 30 dB varying by 1e-7 dB (test-time update on, float32 rounding): MNAD's min-max would
+    # stretch the rounding to [0, 1]; a real 0.01 dB spread is still a signal
+    assert minmax(np.array([30.0, 30.0 + 1e-7, 30.0 - 1e-7])).tolist() == [0.0, 0.0, 0.0]
+    assert minmax(np.array([30.0, 30.01, 30.005])).tolist() == pytest.approx([0.0, 1.0, 0.5])
+    f = _frames().assign(psnr=[30.0, 20.0, 25.0, 40.0, 40.0 + 2e-7, 40.0])
+    assert constant_videos(f, {"psnr": 0.6, "distance": 0.4}) == {"psnr": ["b"]}
+    assert constant_videos(_frames().assign(psnr=[30.0, 20.0, 25.0, 40.0, 41.0, 40.0]), {"psnr": 1.0}) == {}
+
+
 def test_non_finite_input_is_an_error_not_a_silent_nan():
     with pytest.raises(ValueError, match="non-finite"):
         minmax(np.array([1.0, np.nan]))

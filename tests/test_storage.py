@@ -133,8 +133,8 @@ def test_changing_the_format_re_extracts_and_leaves_no_file_of_the_old_one(tmp_p
 def test_jpeg_round_trip_matches_encoding_each_full_size_frame_with_opencv(tmp_path):
     frames = _static_scene(5, size=40)
     layouts.write_video(tmp_path / "v.avi", frames, "MJPG")
-    decoded, _ = read_video(tmp_path / "v.avi", None)
-    tripped, _ = read_video(tmp_path / "v.avi", None, round_trip=True)
+    decoded, _, _ = read_video(tmp_path / "v.avi", None)
+    tripped, _, _ = read_video(tmp_path / "v.avi", None, round_trip=True)
     capture, manual = cv2.VideoCapture(str(tmp_path / "v.avi")), []
     while (ok_frame := capture.read())[0]:
         _, data = cv2.imencode(".jpg", ok_frame[1], [cv2.IMWRITE_JPEG_QUALITY, 95])  # OpenCV's default

@@ -3,9 +3,7 @@ frames of its split, every reader gives the same clips, the frame cache is exact
 by what determines its bytes, and loader workers never change a sample."""
 from __future__ import annotations
 
-import os
 import tracemalloc
-from dataclasses import replace
 
 import numpy as np
 import pytest

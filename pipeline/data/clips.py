@@ -43,8 +43,9 @@ class VideoFrames:
     pass's overlapping windows) keeps the last window, so a read that overlaps it decodes
     only the frames after it, and an FFV1 reader never seeks back."""
 
-    def __init__(self, reader, length: int, size: int | None, sequential: bool = False):
+    def __init__(self, reader, length: int, size: int | None, sequential: bool = False, gray_copy: bool = False):
         self.reader, self.length, self.size, self.sequential = reader, length, size, sequential
+        self.gray_copy = gray_copy   # the frames are a prepared grey copy (grey in all three channels)
         self._last: tuple[int, np.ndarray] | None = None   # (first frame, frames) of the last window
 
     @classmethod
@@ -80,34 +81,47 @@ class VideoFrames:
 
 
 class GrayFrames:
-    """The same video as float32 grayscale in [-1, 1] (MemAE and LNTRA): (n, size, size)."""
+    """The same video as float32 grayscale in [-1, 1] (MemAE and LNTRA): (n, size, size).
+    From the prepared grey copy where the dataset has one (the official grayscale read,
+    pipeline.data.readers), else converted from the stored colours (generated data, whose
+    frames are grey: the conversion is exact there)."""
 
     def __init__(self, frames: VideoFrames):
         self.frames = frames
+        self._gray = to_gray_float if getattr(frames, "gray_copy", False) else to_gray
 
     def __len__(self) -> int:
         return len(self.frames)
 
     def read(self, start: int, stop: int) -> np.ndarray:
-        return to_gray(self.frames.read(start, stop))
+        return self._gray(self.frames.read(start, stop))
 
     def take(self, indices) -> np.ndarray:
-        return to_gray(self.frames.take(indices))
+        return self._gray(self.frames.take(indices))
+
+
+def gray_variant(dataset: PreparedDataset, split: str, videos: list[str], gray: bool) -> str:
+    """Which prepared file a reader takes: the grey copy when grey frames are wanted and
+    every video has one."""
+    return "gray" if gray and all(dataset.has_gray(split, v) for v in videos) else "rgb"
 
 
 def video_frames(dataset: PreparedDataset, split: str, video: str, size: int | None,
-                 cached: dict | None = None, sequential: bool = False) -> VideoFrames:
-    """A video's reader: its cached copy at `size` if `cached` holds one, else its prepared file."""
+                 cached: dict | None = None, sequential: bool = False, gray: bool = False) -> VideoFrames:
+    """A video's reader: its cached copy at `size` if `cached` holds one, else its prepared
+    file; `gray`: its grey copy where it has one (GrayFrames then reads it as is)."""
+    variant = gray_variant(dataset, split, [video], gray)
     source = storage.NpyVideo(cached[video]) if cached and video in cached else \
-        storage.open_video(dataset.video_file(split, video))
-    return VideoFrames(source, dataset.num_frames(split, video), size, sequential)
+        storage.open_video(dataset.video_file(split, video, variant))
+    return VideoFrames(source, dataset.num_frames(split, video), size, sequential, gray_copy=variant == "gray")
 
 
 def split_frames(dataset: PreparedDataset, split: str, videos: list[str], size: int | None,
-                 cache_workers: int = 1) -> list[VideoFrames]:
+                 cache_workers: int = 1, gray: bool = False) -> list[VideoFrames]:
     """Readers of `videos` for training: through the frame cache when the dataset is compressed."""
-    cached = frame_cache.ensure_cached(dataset, split, videos, size, cache_workers)
-    return [video_frames(dataset, split, v, size, cached) for v in videos]
+    variant = gray_variant(dataset, split, videos, gray)
+    cached = frame_cache.ensure_cached(dataset, split, videos, size, cache_workers, variant)
+    return [video_frames(dataset, split, v, size, cached, gray=gray) for v in videos]
 
 
 def clip_index(lengths: list[int], span: int) -> tuple[np.ndarray, np.ndarray]:
@@ -143,11 +157,27 @@ def collate_uint8(batch: list[np.ndarray]) -> torch.Tensor:
     return torch.from_numpy(np.stack(batch))
 
 
-def split_input_target(clips_uint8: torch.Tensor, task: str, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+CHANNEL_ORDERS = ("rgb", "bgr")
+
+
+def to_network(frames_uint8: torch.Tensor, device: torch.device, channels: str = "rgb") -> torch.Tensor:
+    """(..., H, W, 3) uint8 RGB, as stored -> (..., 3, H, W) float in [-1, 1], in the channel
+    order the network was trained on: "bgr" where the official loader read frames with
+    cv2.imread (MNAD), "rgb" otherwise."""
+    if channels not in CHANNEL_ORDERS:
+        raise ValueError(f"channel order must be one of {CHANNEL_ORDERS}, got {channels!r}")
+    x = frames_uint8.to(device, non_blocking=True)
+    if channels == "bgr":
+        x = x.flip(-1)
+    return x.float().div_(127.5).sub_(1.0).movedim(-1, -3)
+
+
+def split_input_target(clips_uint8: torch.Tensor, task: str, device: torch.device, channels: str = "rgb"
+                       ) -> tuple[torch.Tensor, torch.Tensor]:
     """(B, span, H, W, 3) uint8 -> inputs (B, frames*3, H, W), target (B, 3, H, W), in [-1, 1].
     Prediction: every frame but the last in, the last the target. Reconstruction: every
     frame in, the last one the target (one frame for MNAD; four for the report's denoiser)."""
-    x = clips_uint8.to(device, non_blocking=True).float().div_(127.5).sub_(1.0).movedim(-1, -3)
+    x = to_network(clips_uint8, device, channels)
     if task == "prediction":
         return x[:, :-1].flatten(1, 2), x[:, -1]
     return x.flatten(1, 2), x[:, -1]
@@ -157,6 +187,11 @@ def to_gray(frames: np.ndarray) -> np.ndarray:
     """(T, H, W, 3) uint8 RGB -> (T, H, W) float32 in [-1, 1] (MemAE and LNTRA read grayscale)."""
     gray = np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames])
     return gray.astype(np.float32) / 127.5 - 1.0
+
+
+def to_gray_float(frames: np.ndarray) -> np.ndarray:
+    """(T, H, W, 3) uint8 of a grey copy (the value in every channel) -> (T, H, W) float32 in [-1, 1]."""
+    return frames[..., 0].astype(np.float32) / 127.5 - 1.0
 
 
 class GrayClipDataset(torch.utils.data.Dataset):
@@ -170,7 +205,7 @@ class GrayClipDataset(torch.utils.data.Dataset):
                  videos: list[str] | None = None):
         self.length, self.corrupt, self.seed, self.epoch = length, corrupt, seed, 0
         self.videos = videos if videos is not None else dataset.videos(split)
-        self.sources = [GrayFrames(f) for f in split_frames(dataset, split, self.videos, size)]
+        self.sources = [GrayFrames(f) for f in split_frames(dataset, split, self.videos, size, gray=True)]
         self.video_of, self.start = clip_index([len(s) for s in self.sources], length)
         if not len(self.start):
             raise ValueError(f"{dataset.root}: no {split} clips of {length} frames; videos must have at least {length}")

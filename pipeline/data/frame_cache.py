@@ -53,15 +53,16 @@ def uses_cache(dataset: PreparedDataset) -> bool:
 
 
 def ensure_cached(dataset: PreparedDataset, split: str, videos: list[str], size: int | None,
-                  workers: int = 1) -> dict[str, Path]:
+                  workers: int = 1, variant: str = "rgb") -> dict[str, Path]:
     """video -> its cached array at `size` (None: the stored size), building the missing
-    ones (`workers` processes); {} when the dataset is raw or the cache is off."""
+    ones (`workers` processes); {} when the dataset is raw or the cache is off. `variant`:
+    which prepared file ("gray": the grey copy; its own SHA-256 names its cache file)."""
     if not uses_cache(dataset):
         return {}
     folder = cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    paths = {v: cached_path(folder, dataset.sha256(split, v), size) for v in videos}
-    missing = [(str(dataset.video_file(split, v)), dataset.num_frames(split, v), size, str(p))
+    paths = {v: cached_path(folder, dataset.sha256(split, v, variant), size) for v in videos}
+    missing = [(str(dataset.video_file(split, v, variant)), dataset.num_frames(split, v), size, str(p))
                for v, p in paths.items() if not p.exists()]
     if missing:
         frames = sum(t for _, t, _, _ in missing)

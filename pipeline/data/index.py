@@ -3,8 +3,11 @@
     <root>/index.csv                     one row per frame: split, video, frame, label, anomaly_type
     <root>/videos/<split>/<video>.npy    uint8 array (T, H, W, 3), RGB, frame t at [t]
            or <video>.mkv, .delta.npz   the same array, stored losslessly compressed
+    <root>/videos_gray/<split>/<video>.* the grey copy (real benchmarks): each frame as the
+                                         official grayscale loaders read it, its grey value in all
+                                         three channels (pipeline.data.readers.read_frame_folder)
     <root>/manifest.json                 the storage format; per video: frames, height, width,
-                                         sha256 of the (decoded) array
+                                         sha256 of the (decoded) array, gray_sha256 of the grey copy
 
 One file per video (not one per frame) keeps DVC fast on datasets of hundreds of thousands
 of frames, and frame numbers are zero-based by construction. Labels: 0 normal, 1 abnormal
@@ -27,6 +30,7 @@ from pipeline.io import InputError, atomic_path, read_json, write_csv, write_jso
 
 INDEX_COLUMNS = ["split", "video", "frame", "label", "anomaly_type"]
 SPLITS = ("train", "test")
+VARIANTS = {"rgb": "videos", "gray": "videos_gray"}   # what a prepared video file holds -> its folder
 # Prepared datasets whose "videos" are categories with one model each (their protocols train
 # per category): MVTec AD, the one-class digit sets. See pipeline.engine.testing.
 ONE_MODEL_PER_VIDEO = {"mvtec", "digits"}
@@ -39,10 +43,16 @@ class VideoRecord:
     frames: np.ndarray  # (T, H, W, 3) uint8
     labels: np.ndarray  # (T,) int, 0/1
     anomaly_types: list[str]  # (T,) "normal" or the anomaly's type
+    gray: np.ndarray | None = None  # (T, H, W) uint8: the official grayscale read, where it differs
 
 
-def video_path(root: Path, split: str, video: str, storage_format: str = "npy") -> Path:
-    return Path(root) / "videos" / split / f"{video}{storage.SUFFIX[storage_format]}"
+def video_path(root: Path, split: str, video: str, storage_format: str = "npy", variant: str = "rgb") -> Path:
+    return Path(root) / VARIANTS[variant] / split / f"{video}{storage.SUFFIX[storage_format]}"
+
+
+def _stored_gray(gray: np.ndarray) -> np.ndarray:
+    """(T, H, W) -> (T, H, W, 3): every storage format holds three channels."""
+    return np.repeat(gray[..., None], 3, axis=-1)
 
 
 def read_video_file(path: Path, start: int = 0, stop: int | None = None) -> np.ndarray:
@@ -100,9 +110,8 @@ class DatasetWriter:
         record_file = _record_path(self.partial, split, video)
         if record_file.exists():
             record = read_json(record_file)
-            path = video_path(self.partial, split, video, self.format)
             if (record.get("source") == fingerprint and record.get("prepared_with") == self.settings
-                    and path.exists() and _verifies(path, record["manifest"])):
+                    and _all_verify(self.partial, split, video, self.format, record["manifest"])):
                 return record
         return self._reuse_previous(split, video, fingerprint)
 
@@ -111,19 +120,20 @@ class DatasetWriter:
         if not manifest_file.exists() or read_json(manifest_file).get("format", "npy") != self.format:
             return None
         entry = read_json(manifest_file)["videos"].get(f"{split}/{video}")
-        source = video_path(self.root, split, video, self.format)
         if (entry is None or entry.get("source") != fingerprint or entry.get("prepared_with") != self.settings
-                or not source.exists() or not _verifies(source, entry)):
+                or not _all_verify(self.root, split, video, self.format, entry)):
             return None
         index = pd.read_csv(self.root / "index.csv", dtype={"video": str, "split": str, "anomaly_type": str})
         rows = index[(index.split == split) & (index.video == video)].sort_values("frame")
-        target = video_path(self.partial, split, video, self.format)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.unlink(missing_ok=True)
-        try:
-            os.link(source, target)  # no copy: the old output is replaced at finish()
-        except OSError:
-            shutil.copyfile(source, target)
+        for variant in _variants(entry):
+            source = video_path(self.root, split, video, self.format, variant)
+            target = video_path(self.partial, split, video, self.format, variant)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.unlink(missing_ok=True)
+            try:
+                os.link(source, target)  # no copy: the old output is replaced at finish()
+            except OSError:
+                shutil.copyfile(source, target)
         record = {"split": split, "video": video, "labels": rows.label.astype(int).tolist(),
                   "anomaly_types": rows.anomaly_type.tolist(),
                   "manifest": {k: v for k, v in entry.items() if k not in ("source", "prepared_with")},
@@ -144,10 +154,12 @@ class DatasetWriter:
                               "label": r["labels"], "anomaly_type": r["anomaly_types"]})
                 for _, r in sorted(self.records.items())]
         # Drop leftovers of videos that are no longer in the source.
-        keep = {video_path(self.partial, r["split"], r["video"], self.format) for r in self.records.values()}
-        for path in (self.partial / "videos").glob("*/*"):
-            if path not in keep:
-                path.unlink()
+        keep = {video_path(self.partial, r["split"], r["video"], self.format, variant)
+                for r in self.records.values() for variant in _variants(r["manifest"])}
+        for folder in VARIANTS.values():
+            for path in (self.partial / folder).glob("*/*"):
+                if path not in keep:
+                    path.unlink()
         write_csv(self.partial / "index.csv", pd.concat(rows, ignore_index=True)[INDEX_COLUMNS])
         write_json(self.partial / "manifest.json", {
             "dataset": self.name, "format": self.format, **({"prepared_with": self.settings} if self.settings else {}),
@@ -166,23 +178,41 @@ def write_video(partial: Path, rec: VideoRecord, fingerprint: dict | None = None
     """Check and write one video (array, then its record); return the record. `facts` adds
     to the video's manifest entry (e.g. a container's declared frame count)."""
     _check_record(rec)
-    path = video_path(partial, rec.split, rec.video, storage_format)
-    if storage_format == "delta":
-        storage.write_frames(path, rec.frames)
-    elif storage_format == "ffv1":
-        storage.write_ffv1(path, rec.frames)
-    else:
-        with atomic_path(path, suffix=".npy") as tmp:
-            np.save(tmp, rec.frames)
+    _write_array(video_path(partial, rec.split, rec.video, storage_format), rec.frames, storage_format)
+    manifest = {**_manifest_entry(rec.frames), **(facts or {})}
+    if rec.gray is not None:
+        gray = _stored_gray(rec.gray)
+        _write_array(video_path(partial, rec.split, rec.video, storage_format, "gray"), gray, storage_format)
+        manifest["gray_sha256"] = array_sha256(gray)
     record = {"split": rec.split, "video": rec.video, "labels": [int(v) for v in rec.labels],
-              "anomaly_types": list(rec.anomaly_types), "manifest": {**_manifest_entry(rec.frames), **(facts or {})},
+              "anomaly_types": list(rec.anomaly_types), "manifest": manifest,
               "source": fingerprint, "prepared_with": settings or {}}
     write_json(_record_path(partial, rec.split, rec.video), record)
     return record
 
 
-def _verifies(path: Path, manifest_entry: dict) -> bool:
-    return array_sha256(read_video_file(path)) == manifest_entry["sha256"]
+def _write_array(path: Path, frames: np.ndarray, storage_format: str) -> None:
+    if storage_format == "delta":
+        storage.write_frames(path, frames)
+    elif storage_format == "ffv1":
+        storage.write_ffv1(path, frames)
+    else:
+        with atomic_path(path, suffix=".npy") as tmp:
+            np.save(tmp, frames)
+
+
+def _variants(manifest_entry: dict) -> list[str]:
+    return ["rgb", "gray"] if "gray_sha256" in manifest_entry else ["rgb"]
+
+
+def _all_verify(root: Path, split: str, video: str, storage_format: str, manifest_entry: dict) -> bool:
+    """Every file of a video (its grey copy too) exists and decodes to its recorded array."""
+    keys = {"rgb": "sha256", "gray": "gray_sha256"}
+    for variant in _variants(manifest_entry):
+        path = video_path(root, split, video, storage_format, variant)
+        if not path.exists() or array_sha256(read_video_file(path)) != manifest_entry[keys[variant]]:
+            return False
+    return True
 
 
 def _record_path(partial: Path, split: str, video: str) -> Path:
@@ -204,6 +234,9 @@ def _check_record(rec: VideoRecord) -> None:
         raise InputError(f"{where}: video has no frames")
     if len(rec.labels) != len(rec.frames) or len(rec.anomaly_types) != len(rec.frames):
         raise InputError(f"{where}: {len(rec.frames)} frames but {len(rec.labels)} labels")
+    if rec.gray is not None and (rec.gray.dtype != np.uint8 or rec.gray.shape != rec.frames.shape[:3]):
+        raise ValueError(f"{where}: the grey copy must be uint8 {rec.frames.shape[:3]}, got {rec.gray.dtype} "
+                         f"{rec.gray.shape}")
 
 
 class PreparedDataset:
@@ -237,15 +270,19 @@ class PreparedDataset:
         """Frames [start, stop) of a video, (T, H, W, 3) uint8."""
         return read_video_file(self.video_file(split, video), start, stop)
 
-    def video_file(self, split: str, video: str) -> Path:
-        return video_path(self.root, split, video, self.storage_format)
+    def video_file(self, split: str, video: str, variant: str = "rgb") -> Path:
+        return video_path(self.root, split, video, self.storage_format, variant)
+
+    def has_gray(self, split: str, video: str) -> bool:
+        """Whether the video has a grey copy (real benchmarks; generated sets are grey already)."""
+        return "gray_sha256" in self.manifest["videos"][f"{split}/{video}"]
 
     def num_frames(self, split: str, video: str) -> int:
         return int(self.manifest["videos"][f"{split}/{video}"]["frames"])
 
-    def sha256(self, split: str, video: str) -> str:
+    def sha256(self, split: str, video: str, variant: str = "rgb") -> str:
         """SHA-256 of the video's decoded array (what identifies its frames, whatever the format)."""
-        return self.manifest["videos"][f"{split}/{video}"]["sha256"]
+        return self.manifest["videos"][f"{split}/{video}"]["gray_sha256" if variant == "gray" else "sha256"]
 
     def frame_table(self, split: str, video: str) -> pd.DataFrame:
         rows = self.index[(self.index.split == split) & (self.index.video == video)]

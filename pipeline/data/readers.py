@@ -64,14 +64,26 @@ def _to_rgb(frame_bgr: np.ndarray, size: int | None) -> np.ndarray:
     return cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
 
 
+def _to_gray(frame_gray: np.ndarray, size: int | None) -> np.ndarray:
+    """The grey copy's frame: read grey first, then cv2.resize's default bilinear, as LNTRA's
+    loader (LNTRA utils.py np_load_frame: cv2.imread(..., IMREAD_GRAYSCALE), cv2.resize)."""
+    if size is not None:
+        frame_gray = cv2.resize(frame_gray, (size, size), interpolation=cv2.INTER_LINEAR)
+    return frame_gray
+
+
 def jpeg_round_trip(frame_bgr: np.ndarray) -> np.ndarray:
     """A frame as the reproducibility report's extraction leaves it (alchemi5t/MNADrc
     save_frames.py: each decoded video frame written with cv2.imwrite as .jpg, OpenCV's
     default quality, and read back by the loader): JPEG-encoded and decoded at full size."""
+    return cv2.imdecode(_jpeg_bytes(frame_bgr), cv2.IMREAD_COLOR)
+
+
+def _jpeg_bytes(frame_bgr: np.ndarray) -> np.ndarray:
     ok, data = cv2.imencode(".jpg", frame_bgr)
     if not ok:
         raise InputError("OpenCV could not JPEG-encode a frame")
-    return cv2.imdecode(data, cv2.IMREAD_COLOR)
+    return data
 
 
 def _check_sizes(shapes: list[tuple], where: Path) -> None:
@@ -85,20 +97,25 @@ def frame_files(folder: Path) -> list[Path]:
     return numeric_sort([p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES])
 
 
-def read_frame_folder(folder: Path, size: int | None) -> np.ndarray:
-    """All frames of one video stored as images -> (T, H, W, 3) uint8 RGB, resized to size x size."""
+def read_frame_folder(folder: Path, size: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """All frames of one video stored as images -> (T, H, W, 3) uint8 RGB and its grey copy
+    (T, H, W) uint8, each resized to size x size. The grey copy is what the official
+    grayscale loader reads: the file decoded straight to grey (for a JPEG, libjpeg's
+    luminance channel, not a conversion of the decoded colours), then resized."""
     files = frame_files(folder)
     if not files:
         raise InputError(f"{folder}: no frames ({', '.join(IMAGE_SUFFIXES)}) in this video folder")
-    frames, shapes = [], []
+    frames, grays, shapes = [], [], []
     for path in files:
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is None:
+        gray = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        if image is None or gray is None:
             raise InputError(f"{path}: unreadable image (corrupt or not an image); replace or remove it")
         shapes.append(image.shape)
         frames.append(_to_rgb(image, size))
+        grays.append(_to_gray(gray, size))
     _check_sizes(shapes, folder)
-    return np.stack(frames)
+    return np.stack(frames), np.stack(grays)
 
 
 def container_complete(path: Path) -> bool | None:
@@ -130,10 +147,13 @@ def container_complete(path: Path) -> bool | None:
         return b"moov" in boxes
 
 
-def read_video(path: Path, size: int | None, round_trip: bool = False) -> tuple[np.ndarray, dict]:
-    """Every frame of a video file (no fps resampling) -> (T, H, W, 3) uint8 RGB, and facts
-    for the manifest. With `round_trip`, each frame first goes through jpeg_round_trip (the
-    official extraction's input), then is resized.
+def read_video(path: Path, size: int | None, round_trip: bool = False) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Every frame of a video file (no fps resampling) -> (T, H, W, 3) uint8 RGB, its grey
+    copy (T, H, W) uint8, and facts for the manifest. With `round_trip`, each frame first
+    goes through jpeg_round_trip (the official extraction's input), then is resized; its
+    grey copy is that JPEG decoded straight to grey, as the official grayscale loader reads
+    the extracted file. Without it, the grey copy is OpenCV's BGR-to-grey conversion of the
+    decoded frame (what IMREAD_GRAYSCALE gives for a lossless frame file), then resized.
 
     The decoded count is checked against what the container declares
     (CAP_PROP_FRAME_COUNT). Fewer frames from a file whose container is cut off is a
@@ -144,13 +164,19 @@ def read_video(path: Path, size: int | None, round_trip: bool = False) -> tuple[
     if not capture.isOpened():
         raise InputError(f"{path}: OpenCV cannot open this video (corrupt, or a codec OpenCV lacks); re-download it")
     declared = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-    frames, shapes = [], []
+    frames, grays, shapes = [], [], []
     while True:
         ok, frame = capture.read()
         if not ok:
             break
         shapes.append(frame.shape)
-        frames.append(_to_rgb(jpeg_round_trip(frame) if round_trip else frame, size))
+        if round_trip:
+            data = _jpeg_bytes(frame)
+            frame, gray = cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
+        else:
+            gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        frames.append(_to_rgb(frame, size))
+        grays.append(_to_gray(gray, size))
     capture.release()
     if not frames:
         raise InputError(f"{path}: no frame could be decoded (empty or corrupt video); re-download it")
@@ -163,7 +189,7 @@ def read_video(path: Path, size: int | None, round_trip: bool = False) -> tuple[
                              "truncated or corrupt; re-download it")
         facts = {"declared_frames": declared}
     _check_sizes(shapes, path)
-    return np.stack(frames), facts
+    return np.stack(frames), np.stack(grays), facts
 
 
 def load_labels(path: Path) -> np.ndarray:

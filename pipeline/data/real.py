@@ -158,8 +158,8 @@ def run_job(job: Job, partial: Path, size: int | None, settings: dict | None = N
     """Read, check and write one video (runs in a worker process)."""
     cv2.setNumThreads(1)  # one video per process: no nested threading
     settings = settings or {}
-    frames, facts = (read_video(job.source, size, settings.get("jpeg_round_trip", False)) if job.kind == "video"
-                     else (read_frame_folder(job.source, size), {}))
+    frames, grays, facts = (read_video(job.source, size, settings.get("jpeg_round_trip", False)) if job.kind == "video"
+                            else (*read_frame_folder(job.source, size), {}))
     if job.mask_folder is not None:
         labels = read_mask_labels(job.mask_folder, len(frames))
     elif job.labels is not None:
@@ -169,8 +169,8 @@ def run_job(job: Job, partial: Path, size: int | None, settings: dict | None = N
     else:
         labels = np.zeros(len(frames), dtype=int)
     types = ["abnormal" if v else NORMAL for v in labels]
-    return write_video(partial, VideoRecord(job.split, job.video, frames, labels, types), job.fingerprint(), settings,
-                       facts, settings.get("format", "npy"))
+    return write_video(partial, VideoRecord(job.split, job.video, frames, labels, types, grays), job.fingerprint(),
+                       settings, facts, settings.get("format", "npy"))
 
 
 def _run_job_star(args):

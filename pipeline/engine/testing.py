@@ -29,6 +29,7 @@ class VideoScorer(Protocol):
     """What a family's infer module gives the loop: per-frame signals of one test video."""
     recorder: MemoryRecorder | None
     image_size: int
+    reads_gray: bool
 
     def video(self, frames: VideoFrames, worst: WorstAbnormalFrame) -> pd.DataFrame:
         """frames: the video at `image_size`, read on demand in windows (`read(start, stop)`
@@ -38,6 +39,7 @@ class VideoScorer(Protocol):
 class ModelScorer:
     """A VideoScorer around one model (in eval mode) and its family's infer config."""
     recorder: MemoryRecorder | None = None
+    reads_gray = False   # grey-input networks read the prepared grey copy (pipeline.data.clips.GrayFrames)
 
     def __init__(self, model: torch.nn.Module, cfg, device: torch.device):
         self.model, self.cfg, self.device = model.eval(), cfg, device
@@ -55,7 +57,8 @@ def test_split(dataset: PreparedDataset, scorer_for: Callable[[str], VideoScorer
         scorer = scorer_for(video)
         truth = dataset.frame_table("test", video).set_index("frame")
         worst = WorstAbnormalFrame(truth.label.to_numpy())
-        frames = video_frames(dataset, "test", video, scorer.image_size, sequential=True)
+        frames = video_frames(dataset, "test", video, scorer.image_size, sequential=True,
+                             gray=getattr(scorer, "reads_gray", False))
         if MAX_FRAMES_PER_VIDEO is not None:
             frames.length = min(frames.length, MAX_FRAMES_PER_VIDEO)
         try:

@@ -12,7 +12,7 @@ import pandas as pd
 from pipeline.artifacts import FRAMES, seed_dirs
 from pipeline.evaluation.metrics import anomaly_kinds, frame_aucs, rank_auc, type_subset
 from pipeline.evaluation.paired import LEVEL, auc_estimate, runs_from_frames
-from pipeline.evaluation.scores import LOW_IS_ABNORMAL, weighted_score
+from pipeline.evaluation.scores import LOW_IS_ABNORMAL, constant_videos, weighted_score
 from pipeline.evaluation.plan import ScorePlan
 
 SCORE_COLUMNS = ["seed", "video", "frame", "label", "anomaly_type", "score"]
@@ -97,6 +97,10 @@ def evaluate(infer_dir: str | Path, plan: ScorePlan, level: float = LEVEL) -> tu
                "ablations": {}, **plan.extra}
     if "updated" in frames[0]:
         metrics["updated_fraction"] = float(np.mean([f.updated.mean() for f in frames]))
+    if plan.normalisation == "per_video":   # videos a term cannot rank (constant signal), any seed
+        flat = [constant_videos(f, plan.terms) for f in frames]
+        metrics["constant_signal"] = {c: sorted(set().union(*(f.get(c, []) for f in flat)))
+                                      for c in plan.terms if any(c in f for f in flat)}
     if plan.sweep is not None:
         metrics["lambda_sweep"] = weight_sweep(frames, plan.sweep, plan.normalisation)
     table = pd.concat([f[SCORE_COLUMNS[1:]].assign(seed=metrics["seeds"][i]) for i, f in enumerate(scored)],

@@ -5,7 +5,10 @@ g is min-max normalisation over the frames of one video (MNAD eq. 17). MNAD's of
 divides by max - min, which is 0 when a signal is constant within a video (every query
 nearest to the same item, as the report found on ShanghaiTech, sec. 5), giving NaN. Here
 a constant signal normalises to 0 for every frame: it carries no information to rank
-frames, so the score falls back to the other term instead of becoming NaN.
+frames, so the score falls back to the other term instead of becoming NaN. "Constant"
+includes constant to float rounding: a PSNR that varies by 1e-7 dB within a video (every
+frame's memory updated the same way) would otherwise be stretched into full-scale scores.
+Such videos are listed (constant_videos) and the report names them.
 """
 from __future__ import annotations
 
@@ -15,15 +18,40 @@ import pandas as pd
 NORMALISATIONS = ("per_video", "global")
 
 
+# A span below this fraction of the signal's magnitude is float rounding, not signal: the
+# signals are computed in float32 (relative precision 6e-8) and summed over many pixels.
+CONSTANT_RTOL = 1e-6
+
+
+def is_constant(values: np.ndarray) -> bool:
+    """Whether a video's signal is constant up to float rounding (see CONSTANT_RTOL)."""
+    values = np.asarray(values, dtype=float)
+    if len(values) == 0:
+        return True
+    span = values.max() - values.min()
+    return bool(span <= CONSTANT_RTOL * max(1.0, float(np.abs(values).max())))
+
+
 def minmax(values: np.ndarray) -> np.ndarray:
-    """Eq. 17: (x - min) / (max - min); all zeros when max == min (see module doc)."""
+    """Eq. 17: (x - min) / (max - min); all zeros when the values are constant, to float
+    rounding (see module doc)."""
     values = np.asarray(values, dtype=float)
     if not np.all(np.isfinite(values)):
         raise ValueError("min-max normalisation got non-finite values (NaN or inf)")
-    span = values.max() - values.min() if len(values) else 0.0
-    if span == 0:
+    if is_constant(values):
         return np.zeros_like(values)
-    return (values - values.min()) / span
+    return (values - values.min()) / (values.max() - values.min())
+
+
+def constant_videos(frames: pd.DataFrame, terms: dict[str, float]) -> dict[str, list[str]]:
+    """Per score term, the videos in which its signal is constant (to rounding): per-video
+    min-max gives that term 0 on every frame there, so the video is ranked by the others."""
+    found = {}
+    for column in terms:
+        flat = frames.groupby("video", sort=False)[column].apply(lambda s: is_constant(s.to_numpy()))
+        if flat.any():
+            found[column] = sorted(str(v) for v in flat.index[flat])
+    return found
 
 
 def normalise(frames: pd.DataFrame, column: str, how: str = "per_video") -> np.ndarray:

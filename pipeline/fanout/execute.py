@@ -31,6 +31,21 @@ class StageTask:
     outputs: tuple[str, ...]   # paths a run replaces (removed before the command starts)
     log: str
     root: str           # the repository (DVC_ROOT)
+    # Variables Dask's nanny sets in every worker (OMP/MKL/OPENBLAS_NUM_THREADS=1, ...), with
+    # the coordinator's value or None (unset): the stage gets the shell's, as under dvc repro.
+    shell: tuple[tuple[str, str | None], ...] = ()
+
+
+def shell_values() -> tuple[tuple[str, str | None], ...]:
+    """The coordinator's values of what a Dask worker's environment overrides. NumPy's BLAS
+    runs with the threads these name, and its float results (t-SNE's PCA start, for one)
+    depend on that count: left as the nanny sets them, a fanned-out stage's figures differ
+    from dvc repro's in their bytes."""
+    import dask
+
+    names = set(dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {})
+    names |= set(dask.config.get("distributed.nanny.environ", {}) or {})
+    return tuple((name, os.environ.get(name)) for name in sorted(names))
 
 
 def gpu_of(worker_name: str) -> str | None:
@@ -44,6 +59,11 @@ def _environment(task: StageTask, worker_name: str | None) -> dict[str, str]:
     from dvc.utils import fix_env
 
     env = fix_env(None)
+    for name, value in task.shell:
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     env[DVC_ROOT], env[DVC_STAGE] = task.root, task.address
     gpu = gpu_of(worker_name) if worker_name else None
     if gpu is not None:

@@ -22,7 +22,7 @@ from typing import Callable
 from tqdm import tqdm
 
 from pipeline.fanout.dag import Dag
-from pipeline.fanout.execute import STOP_EVENT, StageTask, run_stage
+from pipeline.fanout.execute import STOP_EVENT, StageTask, run_stage, shell_values
 
 LOG_DIR = Path("runs/logs")          # one log per stage run by the fan-out (git-ignored)
 RECORD = LOG_DIR / "fanout.json"     # every stage's outcome, worker and start/end times, of the last run
@@ -90,6 +90,7 @@ def _coordinate(dag: Dag, client, run: Run, root: Path, estimate, echo) -> None:
     from distributed import Event, as_completed
 
     rank = critical_path(dag, estimate or (lambda stage: 1.0))
+    shell = shell_values()
     pending, running = list(dag.steps), {}
     completed = as_completed()
     bar = tqdm(total=len(dag.steps), desc="stages", unit="stage", mininterval=1)
@@ -119,7 +120,7 @@ def _coordinate(dag: Dag, client, run: Run, root: Path, estimate, echo) -> None:
                     settle(stage, "restored", reason="DVC's run-cache")
                     continue
                 task = StageTask(stage.addressing, stage.cmd, str(stage.wdir), tuple(dag.outputs(stage)),
-                                 str(root / LOG_DIR / f"{dag.name(stage)}.log"), str(root))
+                                 str(root / LOG_DIR / f"{dag.name(stage)}.log"), str(root), shell)
                 future = client.submit(run_stage, task, key=f"{dag.name(stage)}-{uuid.uuid4().hex[:8]}",
                                        pure=False, priority=int(rank[stage]))
                 running[future] = stage

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from pipeline.evaluation.evaluate import ABLATION_PREFIX
@@ -15,8 +14,14 @@ from pipeline.io import read_json
 from pipeline.report.verdicts import ClaimSettings, reproduction_verdicts
 
 REFERENCE_FILE = Path(__file__).with_name("reference_numbers.csv")
-AUC_METRICS = ("auc", "auc_mean_category")
-COST_METRICS = ("seconds_per_frame", "fps", "train_minutes", "weights_mb")  # the cost table's
+# Which AUC a paper reports (column metric_basis says where that is known from): frames of
+# all test videos pooled into one ROC curve; unstated; the mean of per-category AUCs (MVTec
+# AD); the mean over one-class sets (MNIST / CIFAR-10).
+AUC_METRICS = ("auc_pooled", "auc_unstated", "auc_mean_category", "auc_mean_oneclass")
+OURS_FOR = {"auc_pooled": "auc_micro", "auc_unstated": "auc_micro", "auc_mean_category": "auc_macro",
+            "auc_mean_oneclass": "auc_macro"}   # like with like: each reported AUC against ours of that kind
+VIDEO_AUCS = ("auc_pooled", "auc_unstated")   # frame-level AUCs on a video benchmark
+COST_METRICS = ("seconds_per_frame", "fps", "train_minutes", "train_hours", "weights_mb")  # the cost table's
 
 
 def reference_numbers(metrics: tuple[str, ...] = AUC_METRICS) -> pd.DataFrame:
@@ -57,6 +62,7 @@ def _metrics_row(m: dict, model: str, aucs: dict, interval: dict | None) -> dict
            "auc_micro_per_seed": aucs.get("auc_micro_per_seed"), "auc_macro_per_seed": aucs.get("auc_macro_per_seed"),
            "updated_fraction": aucs.get("updated_fraction"), "protocol": m.get("protocol", ""),
            "per_category": m.get("per_category", False), "architecture": m.get("architecture", ""),
+           "constant_signal": aucs.get("constant_signal") or {},
            "parameters": m.get("parameters"), "checkpoint_bytes": m.get("checkpoint_bytes")}
     interval = interval or {}
     for metric in ("auc_micro", "auc_macro"):
@@ -89,14 +95,15 @@ def collect_figure_summaries(figure_root: Path, keep: set | None = None) -> dict
 
 
 def compare_with_reference(results: pd.DataFrame, settings: ClaimSettings) -> pd.DataFrame:
-    """Frame-level AUC (pooled) against the papers' AUCs; DAAD's MVTec AD numbers are means of
-    per-category AUROCs, compared with our macro AUC (one 'video' per category)."""
+    """Each reported AUC against ours of the same kind (OURS_FOR): pooled frame-level AUC
+    (micro) for pooled or unstated ones; DAAD's MVTec AD means of per-category AUROCs against
+    our macro AUC (one 'video' per category)."""
     reference = reference_numbers().rename(columns={"value": "reported"})
     ours = results[["dataset", "model", "auc_micro", "auc_micro_lo", "auc_micro_hi", "auc_micro_per_seed", "auc_macro",
                     "auc_macro_lo", "auc_macro_hi", "auc_macro_per_seed", "lambda", "checkpoint_epoch", "seeds",
                     "architecture"]]
     merged = reference.merge(ours, on=["dataset", "model"], how="left")
-    metric = np.where(merged.metric == "auc_mean_category", "auc_macro", "auc_micro")  # like with like
+    metric = merged.metric.map(OURS_FOR)
     for column, suffix in (("ours", ""), ("ours_lo", "_lo"), ("ours_hi", "_hi"), ("per_seed", "_per_seed")):
         merged[column] = [row[f"{m}{suffix}"] for m, (_, row) in zip(metric, merged.iterrows())]
     merged = merged.drop(columns=[f"{m}{s}" for m in ("auc_micro", "auc_macro") for s in ("", "_lo", "_hi", "_per_seed")])

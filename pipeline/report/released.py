@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.io import read_json
+from pipeline.report.collect import VIDEO_AUCS
 from pipeline.report.verdicts import NOT_TESTED, ClaimSettings, fmt, point_reproduced, reproduction, with_interval
 
 RELEASES_FILE = Path(__file__).with_name("released_checkpoints.csv")
@@ -36,7 +37,7 @@ def collect_released(score_root: Path, keep: set | None = None) -> pd.DataFrame:
 
 def _reported(reference: pd.DataFrame, paper: str | None, dataset: str, model: str) -> tuple[float | None, str]:
     """The paper's number for this model (the first table that reports it), and its table."""
-    rows = reference[(reference.dataset == dataset) & (reference.model == model) & (reference.metric == "auc")]
+    rows = reference[(reference.dataset == dataset) & (reference.model == model) & reference.metric.isin(VIDEO_AUCS)]
     if paper is not None:
         rows = rows[rows.paper == paper]
     if rows.empty:

@@ -131,6 +131,25 @@ def _kinds(results: pd.DataFrame) -> list[str]:
                   and c not in ("auc_micro", "auc_macro") and results[c].notna().any())
 
 
+# What a reader must know beside a model's row wherever it appears.
+MODEL_NOTES = {"lntra_patch": "intruder patches from scikit-learn's two sample images; LNTRA used CIFAR-100 "
+                              "(a download, which the audit never makes)"}
+
+
+def constant_signal_note(results: pd.DataFrame) -> str:
+    """The videos in which a score term was constant (to float rounding): per-video min-max
+    gives that term 0 there, where MNAD's official evaluation divides by zero (NaN)."""
+    rows = [(r.dataset, r.model, term, videos) for r in results.itertuples()
+            for term, videos in (getattr(r, "constant_signal", None) or {}).items()]
+    if not rows:
+        return ""
+    items = "".join(f"<li>{html.escape(d)}/{html.escape(m)}: {html.escape(t)} constant in {len(v)} video(s): "
+                    f"{html.escape(', '.join(v[:12]))}{' ...' if len(v) > 12 else ''}</li>" for d, m, t, v in rows)
+    return ("<p><b>Videos a score term could not rank.</b> In these videos the named signal was constant (to float "
+            "rounding) over every frame: per-video min-max gives that term 0 on each frame, so the other terms rank the "
+            "video; MNAD's official evaluation divides by zero there (NaN).</p><ul>" + items + "</ul>")
+
+
 def headline_table(results: pd.DataFrame, comparison: pd.DataFrame) -> pd.DataFrame:
     """One row per trained (dataset, model): the few numbers a reader compares. `reported`
     is the first paper table that reports the model (its own paper's, in file order)."""
@@ -144,9 +163,11 @@ def headline_table(results: pd.DataFrame, comparison: pd.DataFrame) -> pd.DataFr
                      "AUC macro": r.auc_macro,
                      "reported": f"{fmt(ref.reported)} ({ref.table.split(' (')[0]})" if ref is not None else "",
                      "difference": ref.delta if ref is not None else None,
-                     "verdict": ref.verdict if ref is not None else "no reported number"})
-    return pd.DataFrame(rows, columns=["dataset", "model", "AUC micro [95% CI]", "AUC macro", "reported", "difference",
-                                       "verdict"])
+                     "verdict": ref.verdict if ref is not None else "no reported number",
+                     "note": MODEL_NOTES.get(r.model, "")})
+    columns = ["dataset", "model", "AUC micro [95% CI]", "AUC macro", "reported", "difference", "verdict", "note"]
+    table = pd.DataFrame(rows, columns=columns)
+    return table if (table.note != "").any() else table.drop(columns="note")
 
 
 def _results_details(results: pd.DataFrame) -> str:
@@ -231,7 +252,8 @@ def cost_table(results: pd.DataFrame, reported_cost: pd.DataFrame) -> str:
     and inference speed (wall times, filled in from timings.js), and what the papers report
     for the same model (any dataset), with their device."""
     models = results[~results.model.str.contains(r"\(", regex=True)].sort_values(["dataset", "family", "model"])
-    units = {"seconds_per_frame": " s/frame", "fps": " fps", "train_minutes": " min training", "weights_mb": " MB"}
+    units = {"seconds_per_frame": " s/frame", "fps": " fps", "train_minutes": " min training",
+             "train_hours": " h training", "weights_mb": " MB"}
     rows = []
     for r in models.itertuples():
         reported = reported_cost[reported_cost.model == r.model]
@@ -301,7 +323,7 @@ table.matrix td.cell{text-align:center;font-size:.9em;min-width:5.5em}table.matr
 .claim{margin:.6em 0;padding:.5em .8em;background:#fafafa;border-left:4px solid #bbb}
 .verdict{font-weight:bold;padding:.1em .4em;border-radius:3px;color:#fff}
 .supported{background:#2e7d32}.not-supported,.contradicted{background:#c62828}.inconclusive{background:#ef6c00}
-.not-testable-here{background:#5c6bc0}.not-tested-yet{background:#757575}
+.not-testable-here{background:#5c6bc0}.not-tested-yet{background:#757575}.not-judged{background:#9e9e9e}
 .test-set-only{background:#fff;color:#333;outline:1px dashed #999;outline-offset:-1px}
 table.matrix td.cell.test-set-only a{color:#333}
 figure{display:inline-block;vertical-align:top;margin:.5em;max-width:31%}figure img{max-width:100%}
@@ -380,18 +402,25 @@ def _reported_section(comparison: pd.DataFrame) -> str:
         tested["ours [95% CI]"] = [with_interval(a, lo, hi) for a, lo, hi in zip(tested.ours, tested.ours_lo, tested.ours_hi)]
         tested["ours - reported [seed CI]"] = [with_interval(d, lo, hi) for d, lo, hi in
                                                zip(tested.delta, tested.delta_lo, tested.delta_hi)]
-        main = _table(tested[["paper", "table", "row", "dataset", "model", "reported", "ours [95% CI]",
-                              "ours - reported [seed CI]", "verdict"]], "wrap")
-        how = _details("How each compared row was made (lambda, epoch, architecture, note)",
-                       _table(tested[["table", "dataset", "model", "lambda", "checkpoint_epoch", "architecture", "note"]],
-                              "wrap"))
+        main = _table(tested[["paper", "table", "row", "dataset", "model", "mapping", "metric", "reported",
+                              "ours [95% CI]", "ours - reported [seed CI]", "verdict"]], "wrap")
+        how = _details("How each compared row was made (lambda, epoch, architecture, which AUC, note)",
+                       _table(tested[["table", "dataset", "model", "reported_lambda", "lambda", "checkpoint_epoch",
+                                      "architecture", "metric_basis", "note"]]
+                              .rename(columns={"reported_lambda": "lambda (paper)", "lambda": "lambda (ours)"}), "wrap"))
     else:
         main = ("<p>No reported number could be compared yet: the papers report on Ped2, Avenue, ShanghaiTech, MNIST, "
                 "CIFAR-10 and MVTec AD, none of which is prepared in this run (see README, adding datasets).</p>")
         how = ""
-    return main + how + _details(f"{len(untested)} reported numbers not tested in this run",
-                                 _table(untested[["paper", "table", "row", "dataset", "model", "reported", "note"]],
-                                        "wrap"))
+    legend = ("<p>metric: which AUC the paper reports, compared with ours of the same kind: auc_pooled (all frames "
+              "of all test videos in one ROC curve; stated by LNTRA, the official code's for MNAD, the report and "
+              "MemAE) against our micro AUC; auc_unstated (DAAD's video numbers, no code) against our micro AUC; "
+              "auc_mean_category (MVTec AD) against our macro AUC; auc_mean_oneclass (MNIST, CIFAR-10). mapping: "
+              "whether the paper names the model of a row (stated) or the audit infers it (inferred: the note says "
+              "why).</p>")
+    untested_table = untested[["paper", "table", "row", "dataset", "model", "mapping", "metric", "reported", "note"]]
+    return legend + main + how + _details(f"{len(untested)} reported numbers not tested in this run",
+                                          _table(untested_table, "wrap"))
 
 
 def _summary(verdicts: list[Verdict], counts: dict, seeds: list[int], settings: ClaimSettings) -> str:
@@ -426,7 +455,7 @@ def render(results, comparison, verdicts, sweeps, figure_root: Path, summaries: 
          "use); macro: mean of per-video AUCs. Reported: the first paper table that reports the model on that dataset; "
          f"verdict: the equivalence test, ours - reported within +-{settings.tolerance:.2f} given the variation between "
          f"training seeds (at least {settings.min_seeds}).</p>"
-         + _table(headline_table(results, comparison)) + _results_details(results)),
+         + _table(headline_table(results, comparison)) + constant_signal_note(results) + _results_details(results)),
         ("claims", "Claims and their evidence",
          METHOD_NOTE + "".join(_verdict_html(v, a) for v, a in zip(verdicts, anchors))),
         ("reported", "Ours versus reported numbers", _reported_section(comparison)),

@@ -16,6 +16,7 @@ variance, t with Welch-Satterthwaite degrees of freedom). Each (pair, dataset) i
                    AUC interval lies under 0.5), neither beats chance, or the two scores are
                    identical on every frame (an ablation that changed nothing)
     not tested yet the dataset or one of the models is not in this run (the reason says which)
+    not judged     no run of this audit can test the claim as stated (the reason says why)
 A reported number is "reproduced" by an equivalence test (two one-sided tests): our mean
 over seeds minus the number, with its interval from seed variation on the fixed test set
 (the paper used the same test set), inside +-tolerance; wholly outside is "not reproduced".
@@ -39,7 +40,8 @@ SUPPORTED, CONTRADICTED, INCONCLUSIVE = "supported", "contradicted", "inconclusi
 TEST_SET_ONLY = "test-set only"          # too few training seeds for a verdict: a direction only
 NOT_SUPPORTED = "not supported"         # claims judged by a fixed rule, not by an interval
 NOT_TESTABLE, NOT_TESTED = "not testable here", "not tested yet"
-OUTCOMES = (SUPPORTED, CONTRADICTED, INCONCLUSIVE, TEST_SET_ONLY, NOT_SUPPORTED, NOT_TESTABLE, NOT_TESTED)
+NOT_JUDGED = "not judged"               # a claim the audit cannot test with any data: the reason says why
+OUTCOMES = (SUPPORTED, CONTRADICTED, INCONCLUSIVE, TEST_SET_ONLY, NOT_SUPPORTED, NOT_TESTABLE, NOT_TESTED, NOT_JUDGED)
 REPRODUCED, NOT_REPRODUCED = "reproduced", "not reproduced"   # a reported number (equivalence test)
 
 
@@ -244,14 +246,45 @@ def compare(evidence: Evidence, dataset: str, a: str, b: str, s: ClaimSettings, 
     return compare_runs(runs_from_frames(frames[0]), runs_from_frames(frames[1]), dataset, what, (a, b), s, macro)
 
 
+def _same_setting(x, y) -> bool:
+    """Two rows' lambda agree, or one row has none (a model without memory scores by PSNR
+    alone: any lambda is its setting)."""
+    return pd.isna(x) or pd.isna(y) or float(x) == float(y)
+
+
+def reported_pair(reference: pd.DataFrame, dataset: str, a: str, b: str) -> tuple[pd.Series, pd.Series] | None:
+    """The reported rows of A and B that make one of the paper's own comparisons: both from
+    the same table (the first table, in file order, that reports both on `dataset`), and where
+    that table lists a model at several lambda values, the two rows at the same lambda. A
+    table that gives each row its own tuned lambda (report Tables 6 and 7) compares those
+    rows as printed; rows of two tables are never paired (report Table 4 is measured at
+    other lambda values than Tables 6 and 7)."""
+    rows = reference[reference.dataset == dataset]
+    lam = rows.reported_lambda if "reported_lambda" in rows else pd.Series(np.nan, index=rows.index)
+    for table in dict.fromkeys(rows.table):
+        in_table = rows.table == table
+        found_a, found_b = rows[in_table & (rows.model == a)], rows[in_table & (rows.model == b)]
+        for _, ra in found_a.iterrows():
+            for _, rb in found_b.iterrows():
+                several = len(found_a) > 1 or len(found_b) > 1
+                if not several or _same_setting(lam.get(ra.name), lam.get(rb.name)):
+                    return ra, rb
+    return None
+
+
 def effect_line(reference: pd.DataFrame, dataset: str, a: str, b: str, d: Difference) -> str | None:
-    """Whether the paper's own difference (its numbers for A and B) lies in our interval."""
-    reported = {m: reference[(reference.dataset == dataset) & (reference.model == m)].value for m in (a, b)}
-    if any(v.empty for v in reported.values()) or d.lo is None:
+    """Whether the difference one table of the paper reports (its rows for A and B, see
+    reported_pair) lies in our interval; the line names the table and each row's lambda."""
+    pair = reported_pair(reference, dataset, a, b)
+    if pair is None or d.lo is None:
         return None
-    paper = float(reported[a].iloc[0] - reported[b].iloc[0])
+    ra, rb = pair
+    paper = float(ra.value - rb.value)
+    lambdas = [r.get("reported_lambda") for r in pair]
+    setting = "" if all(pd.isna(v) for v in lambdas) else \
+        "; lambda " + " vs ".join("-" if pd.isna(v) else f"{float(v):g}" for v in lambdas)
     inside = d.lo <= paper <= d.hi
-    return (f"{dataset}: the paper's difference {a} - {b} is {paper:+.3f}; ours {_signed(d.estimate)} "
+    return (f"{dataset}: {ra.table}{setting}: reported {a} - {b} = {paper:+.3f}; ours {_signed(d.estimate)} "
             f"[{_signed(d.lo)}, {_signed(d.hi)}]: effect size {'reproduced' if inside else 'not reproduced'}")
 
 

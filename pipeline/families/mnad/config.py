@@ -10,6 +10,11 @@ from pipeline.families.mnad.model import MNADConfig
 from pipeline.params import infer_settings, model_section, pick, profile_section
 
 FAMILY = "mnad"
+# The official loader reads every frame with cv2.imread, whose arrays are BGR (MNAD
+# model/utils.py np_load_frame; the report's MNADrc the same): the released weights were
+# trained and evaluated on BGR frames, and the models retrained here see the same order, so
+# released and retrained rows compare like with like. Prepared frames are stored RGB.
+CHANNELS = "bgr"
 SPEED_SWITCHES = ("bf16", "channels_last", "compile", "sync_batchnorm")
 ARCHITECTURE = ("task", "memory", "skip", "num_items", "input_frames", "decoder", "normalise_query")
 

@@ -19,13 +19,13 @@ import pandas as pd
 import torch
 
 from pipeline.artifacts import MEMORY_SUMMARY, alternate_update_file
-from pipeline.data.clips import VideoFrames
+from pipeline.data.clips import VideoFrames, to_network
 from pipeline.data.index import PreparedDataset
 from pipeline.engine.frames import WorstAbnormalFrame, psnr
 from pipeline.engine.memory_summary import MemoryRecorder
 from pipeline.engine.testing import ModelScorer, score_split, test_split
 from pipeline.families.mnad import memory as mem
-from pipeline.families.mnad.config import InferConfig, infer_config
+from pipeline.families.mnad.config import CHANNELS, InferConfig, infer_config
 from pipeline.families.mnad.model import MNAD, flatten_queries
 from pipeline.io import write_csv
 
@@ -43,12 +43,17 @@ def _clip_inputs(frames: VideoFrames, targets: list[int], input_frames: int, tas
     last = 0 if task == "prediction" else 1
     lo = targets[0] - input_frames + last
     window = frames.read(lo, targets[-1] + 1)
-    x = torch.from_numpy(window).to(device).float().div_(127.5).sub_(1.0).movedim(-1, -3)  # (W, 3, H, W)
+    x = to_network(torch.from_numpy(window), device, CHANNELS)  # (W, 3, H, W)
     at = [t - lo for t in targets]
     if input_frames == 1 and last:
         return x[at], x[at]
     inputs = torch.stack([x[t - input_frames + last:t + last].flatten(0, 1) for t in at])
     return inputs, x[at]
+
+
+def _shown(image: torch.Tensor) -> torch.Tensor:
+    """A network image (3, H, W) in the stored RGB order, for the example figures."""
+    return image.flip(0) if CHANNELS == "bgr" else image
 
 
 @torch.no_grad()
@@ -72,7 +77,7 @@ def infer_video(model: MNAD, items: torch.Tensor | None, frames: VideoFrames | n
             output = model.decode(query, skips, None)
             for i, (t, p) in enumerate(zip(chunk, psnr(output, target))):
                 rows.append({"frame": t, "psnr": float(p)})
-                worst.consider(t, float(p), output[i], target[i])
+                worst.consider(t, float(p), _shown(output[i]), _shown(target[i]))
             continue
         if not cfg.test_time_update:
             output = model.decode(query, skips, items)
@@ -82,7 +87,7 @@ def infer_video(model: MNAD, items: torch.Tensor | None, frames: VideoFrames | n
             for i, t in enumerate(chunk):
                 rows.append({"frame": t, "psnr": float(psnr(output[i:i + 1], target[i:i + 1])[0]),
                              "distance": float(distance[i]), "regular_score": float(regular[i]), "updated": False})
-                worst.consider(t, rows[-1]["psnr"], output[i], target[i])
+                worst.consider(t, rows[-1]["psnr"], _shown(output[i]), _shown(target[i]))
                 recorder.add(flat[i], mem.nearest_items(flat[i], items)[:, 0])
             continue
         for i, t in enumerate(chunk):  # sequential: frame t reads the memory updated by frames < t
@@ -97,7 +102,7 @@ def infer_video(model: MNAD, items: torch.Tensor | None, frames: VideoFrames | n
                 items = mem.update(items, flat, cfg.update_normalisation)
             rows.append({"frame": t, "psnr": float(psnr(output, target[i:i + 1])[0]),
                          "distance": distance, "regular_score": regular, "updated": updated})
-            worst.consider(t, rows[-1]["psnr"], output[0], target[i])
+            worst.consider(t, rows[-1]["psnr"], _shown(output[0]), _shown(target[i]))
     return pd.DataFrame(rows), items
 
 

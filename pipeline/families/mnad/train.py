@@ -15,7 +15,7 @@ from pipeline.data.clips import ClipDataset, split_input_target
 from pipeline.engine import distributed
 from pipeline.engine.loop import Recipe, StepContext, adam
 from pipeline.families.mnad import memory as mem
-from pipeline.families.mnad.config import FAMILY, TrainConfig, train_configs
+from pipeline.families.mnad.config import CHANNELS, FAMILY, TrainConfig, train_configs
 from pipeline.families.mnad.model import MNAD, flatten_queries
 
 
@@ -83,7 +83,7 @@ class MNADRecipe(Recipe):
 
     def step(self, clips: torch.Tensor, ctx: StepContext) -> dict[str, torch.Tensor]:
         cfg, arch = self.train_config, self.model_config
-        inputs, target = split_input_target(clips, arch.task, ctx.device)
+        inputs, target = split_input_target(clips, arch.task, ctx.device, CHANNELS)
         if cfg.noise_amount > 0:  # every input frame noisy, the target the clean last frame
             inputs = noisy_inputs(inputs, cfg.noise_amount, cfg.noise_scaling, self.noise)
         inputs = ctx.input(inputs)
