@@ -57,12 +57,18 @@ def test_a_stage_on_a_dask_worker_gets_the_shells_thread_settings_not_the_nannys
     depend on its thread count, so a stage must see what `dvc repro` from the same shell
     would give it (unset stays unset), or its figures differ from a serial run's in bytes."""
     pytest.importorskip("distributed")
-    from pipeline.fanout.execute import StageTask, _environment, shell_values
+    import subprocess
+    import sys
+
+    from pipeline.fanout.execute import StageTask, _environment
 
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.setenv("MKL_NUM_THREADS", "3")
-    shell = dict(shell_values())
+    # as the coordinator calls it: a fresh interpreter that has not imported distributed yet
+    shell = eval(subprocess.run([sys.executable, "-c", "from pipeline.fanout.execute import shell_values; "
+                                 "print(dict(shell_values()))"], capture_output=True, text=True, check=True).stdout)
     assert {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"} <= set(shell)
+    assert shell["OMP_NUM_THREADS"] is None and shell["MKL_NUM_THREADS"] == "3"
     task = StageTask("train@x", "true", ".", (), "log", "/repo", tuple(shell.items()))
     monkeypatch.setenv("OMP_NUM_THREADS", "1")   # as inside a worker the nanny started
     monkeypatch.setenv("MKL_NUM_THREADS", "1")

@@ -49,7 +49,9 @@ def test_each_reported_auc_says_which_auc_it_is():
     auc = REFERENCE[REFERENCE.metric.isin(AUC_METRICS)]
     by_table = lambda prefix: set(auc[auc.table.str.startswith(prefix)].metric)   # noqa: E731
     assert by_table("LNTRA Table 1") == {"auc_pooled"}            # "one ROC curve" over the whole test set
-    assert by_table("DAAD Table 3") == by_table("DAAD Table 4") == by_table("DAAD Table 1") == {"auc_mean_category"}
+    assert by_table("DAAD Table 3") == by_table("DAAD Table 1") == {"auc_mean_category", "auc_category"}
+    assert by_table("DAAD Table 4") == {"auc_mean_category"}
+    assert (auc.category.fillna("") != "").sum() == (auc.metric == "auc_category").sum() == 90
     assert by_table("MemAE Table 1") == by_table("DAAD Table 2") == {"auc_mean_oneclass"}
     daad_own = auc[auc.table.str.startswith("DAAD Table 6") & auc.model.str.startswith("daad")]
     assert set(daad_own.metric) == {"auc_unstated"} and len(daad_own) == 4
@@ -70,3 +72,17 @@ def test_lambda_and_batch_as_the_report_prints_them():
     assert ped2_pred.endswith("batch 4")                                     # only the first row used 2
     for r in REFERENCE[REFERENCE.table.str.startswith(("report Table 6", "report Table 7"))].itertuples():
         assert f"lambda {r.reported_lambda}" == r.note
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason=f"seed papers not found at {SEEDS}")
+def test_daad_per_category_rows_sit_in_their_category_and_model_column():
+    lines = (SEEDS / "daad-paper.txt").read_text().splitlines()
+    table3 = {line.split("|")[1].strip().lower().replace(" ", "_"): [v.strip() for v in line.split("|")[2:7]]
+              for line in lines if line.startswith("| ") and line.count("|") == 7}
+    columns = {"daad_ae": 0, "daad_memae": 1, "daad_skip": 2, "daad": 3, "daad_adv": 4}
+    rows = REFERENCE[REFERENCE.table.str.startswith("DAAD Table 3") & (REFERENCE.metric == "auc_category")]
+    assert len(rows) == 75 and len(set(rows.category)) == 15 and set(rows.category) <= set(table3)
+    for r in rows.itertuples():
+        assert table3[r.category][columns[r.model]] == r.as_printed, (r.category, r.model)
+    ours = REFERENCE[REFERENCE.table.str.startswith("DAAD Table 1") & (REFERENCE.metric == "auc_category")]
+    assert len(ours) == 15 and set(ours.category) == set(rows.category) and set(ours.mapping) == {"inferred"}

@@ -287,3 +287,15 @@ def test_videos_a_score_term_cannot_rank_are_named():
     note = constant_signal_note(rows)
     assert "shanghaitech/pred_mem: psnr constant in 1 video(s): 01_0014" in note and "NaN" in note
     assert constant_signal_note(rows.iloc[1:]) == ""
+
+
+def test_a_per_category_reported_auroc_is_met_by_that_categorys_auroc_per_seed():
+    from pipeline.report.collect import category_aucs
+
+    class Scores:
+        def scores(self, dataset, model):
+            return pd.DataFrame({"seed": [0] * 4 + [1] * 4, "video": ["bottle", "bottle", "grid", "grid"] * 2,
+                                 "label": [0, 1, 0, 1] * 2, "score": [0.1, 0.9, 0.8, 0.2, 0.9, 0.1, 0.1, 0.9]})
+    assert category_aucs(Scores(), "mvtec", "daad", "bottle") == [1.0, 0.0]
+    assert category_aucs(Scores(), "mvtec", "daad", "grid") == [0.0, 1.0]
+    assert category_aucs(None, "mvtec", "daad", "grid") is None

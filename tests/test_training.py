@@ -1,12 +1,14 @@
+import numpy as np
 import pandas as pd
 import pytest
 import torch
 
+from pipeline.data.index import PreparedDataset
 from pipeline.engine.checkpoints import load_checkpoint
 from pipeline.engine.loop import LoopConfig, adam, fit
 from pipeline.families.mnad.config import TrainConfig
 from pipeline.families.mnad.model import MNADConfig
-from pipeline.families.mnad.train import MNADRecipe, noisy_inputs, salt_and_pepper
+from pipeline.families.mnad.train import MNADRecipe, salt_and_pepper, scale_noisy
 
 TINY = dict(width=4, image_size=32)
 
@@ -72,25 +74,50 @@ def test_salt_and_pepper_flips_values_not_pixels_as_skimage_does():
     """random_noise(mode='s&p', amount=0.25) replaces each value on its own: on a mid-grey
     RGB frame a pixel keeps all 3 channels with probability 0.75^3 = 0.422, has all 3 changed
     with 0.25^3 = 0.016, and is partly changed with 1 - 0.422 - 0.016 = 0.5625."""
-    x = torch.full((4, 3, 128, 128), 0.5)
-    noisy = salt_and_pepper(x, 0.25, torch.Generator().manual_seed(0))
-    changed = (noisy != 0.5).sum(dim=1)
-    assert (changed == 0).float().mean().item() == pytest.approx(0.421875, abs=0.01)
-    assert (changed == 3).float().mean().item() == pytest.approx(0.015625, abs=0.004)
-    assert ((changed > 0) & (changed < 3)).float().mean().item() == pytest.approx(0.5625, abs=0.01)
-    assert set(noisy.unique().tolist()) == {0.0, 0.5, 1.0}
-    assert torch.equal(salt_and_pepper(x, 0.0), x)
+    x = np.full((4, 128, 128, 3), 0.5)
+    noisy = salt_and_pepper(x, 0.25, np.random.default_rng(0))
+    changed = (noisy != 0.5).sum(axis=-1)
+    assert (changed == 0).mean() == pytest.approx(0.421875, abs=0.01)
+    assert (changed == 3).mean() == pytest.approx(0.015625, abs=0.004)
+    assert ((changed > 0) & (changed < 3)).mean() == pytest.approx(0.5625, abs=0.01)
+    assert set(np.unique(noisy).tolist()) == {0.0, 0.5, 1.0}
+    assert np.array_equal(salt_and_pepper(x, 0.0, np.random.default_rng(0)), x)
 
 
 def test_the_reports_denoiser_inputs_are_scaled_as_its_loader_scales_them():
     """MNADrc utils_recons_ts_skip: noise on the frame in [0, 1], then x / 127.5 - 1: the
     noisy inputs span [-1, -0.99216] while clean frames span [-1, 1]."""
-    frames = torch.linspace(-1, 1, 2 * 12 * 8 * 8).reshape(2, 12, 8, 8)
-    report = noisy_inputs(frames, 0.25, "report", torch.Generator().manual_seed(0))
-    assert report.min() >= -1 and report.max() <= 1 / 127.5 - 1 + 1e-7
-    consistent = noisy_inputs(frames, 0.25, "consistent", torch.Generator().manual_seed(0))
-    assert consistent.min() == -1 and consistent.max() == 1
-    torch.testing.assert_close((report + 1) * 127.5, (consistent + 1) / 2)  # the same noise, scaled two ways
+    noisy = np.linspace(0, 1, 50)
+    assert scale_noisy(noisy, "report").min() == -1 and scale_noisy(noisy, "report").max() == pytest.approx(1 / 127.5 - 1)
+    assert scale_noisy(noisy, "consistent").min() == -1 and scale_noisy(noisy, "consistent").max() == 1
+    with pytest.raises(ValueError, match="noise_scaling"):
+        scale_noisy(noisy, "other")
+
+
+def test_the_denoisers_noise_is_added_before_the_resize_as_its_loader_does(tmp_path):
+    """np_load_frame: random_noise on the image as read, then cv2.resize: at half the stored
+    size a 2x2 block of 0/1 values averages to quarters; noise added after the resize would
+    leave only 0 and 1. The target is the clean frame, resized as uint8."""
+    import cv2
+
+    from pipeline.data.index import VideoRecord, write_dataset
+    from pipeline.families.mnad.train import DenoiserClips
+    frames = np.random.default_rng(0).integers(0, 256, (6, 16, 16, 3), dtype=np.uint8)
+    write_dataset(tmp_path / "ds", "synthetic", [VideoRecord("train", "a", frames, np.zeros(6, int), ["normal"] * 6)])
+    ds = PreparedDataset(tmp_path / "ds")
+    all_noise = DenoiserClips(ds, 8, 4, None, 1.0, "consistent", seed=0)
+    inputs, target = all_noise[1]
+    assert inputs.shape == (4, 8, 8, 3) and inputs.dtype == np.float32 and target.shape == (8, 8, 3)
+    assert len(np.unique(inputs)) > 2 and set(np.unique(inputs)) <= {-1.0, -0.5, 0.0, 0.5, 1.0}
+    assert np.array_equal(target, cv2.resize(frames[4], (8, 8), interpolation=cv2.INTER_LINEAR))
+    clean = DenoiserClips(ds, 8, 4, None, 0.0, "report", seed=0)[1][0]
+    expected = np.stack([cv2.resize(f / 255.0, (8, 8)) for f in frames[1:5]]) / 127.5 - 1
+    np.testing.assert_array_equal(clean, expected.astype(np.float32))
+    again = DenoiserClips(ds, 8, 4, None, 0.25, "report", seed=0)
+    first = again[2][0]
+    again.set_epoch(1)
+    assert np.array_equal(DenoiserClips(ds, 8, 4, None, 0.25, "report", seed=0)[2][0], first)  # (seed, epoch, index)
+    assert not np.array_equal(again[2][0], first)
 
 
 def test_the_denoiser_reads_four_frames_and_rebuilds_the_fourth(tiny_dataset, tmp_path):

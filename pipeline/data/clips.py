@@ -157,6 +157,14 @@ def collate_uint8(batch: list[np.ndarray]) -> torch.Tensor:
     return torch.from_numpy(np.stack(batch))
 
 
+def collate_clips(batch: list) -> torch.Tensor | tuple[torch.Tensor, ...]:
+    """Arrays -> one tensor; tuples of arrays (a dataset that returns inputs and target) ->
+    one tensor per member."""
+    if isinstance(batch[0], tuple):
+        return tuple(torch.from_numpy(np.stack(member)) for member in zip(*batch))
+    return collate_uint8(batch)
+
+
 CHANNEL_ORDERS = ("rgb", "bgr")
 
 

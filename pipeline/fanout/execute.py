@@ -36,14 +36,21 @@ class StageTask:
     shell: tuple[tuple[str, str | None], ...] = ()
 
 
+NANNY_VARIABLES = ("MALLOC_TRIM_THRESHOLD_", "MKL_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
 def shell_values() -> tuple[tuple[str, str | None], ...]:
     """The coordinator's values of what a Dask worker's environment overrides. NumPy's BLAS
     runs with the threads these name, and its float results (t-SNE's PCA start, for one)
     depend on that count: left as the nanny sets them, a fanned-out stage's figures differ
     from dvc repro's in their bytes."""
+    import importlib
+
     import dask
 
-    names = set(dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {})
+    importlib.import_module("distributed")   # puts its defaults, the nanny's variables among them, into dask.config
+
+    names = set(NANNY_VARIABLES) | set(dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {})
     names |= set(dask.config.get("distributed.nanny.environ", {}) or {})
     return tuple((name, os.environ.get(name)) for name in sorted(names))
 

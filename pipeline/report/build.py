@@ -32,10 +32,11 @@ def build_report(score_root: Path, figure_root: Path, out_dir: Path, settings: C
     results = collect_results(score_root, trained)
     summaries = collect_figure_summaries(figure_root, trained)
     memory = {key: s["memory"] for key, s in summaries.items() if "memory" in s}
-    comparison = compare_with_reference(results, settings)
+    evidence = Evidence(score_root, figure_root)
+    comparison = compare_with_reference(results, settings, evidence)
     toy = read_json(toy_root / "daad" / "pattern.json") if toy_root and (toy_root / "daad" / "pattern.json").exists() else None
     reference = reference_numbers()
-    verdicts = all_claims(results, memory, Evidence(score_root, figure_root), reference, settings, toy)
+    verdicts = all_claims(results, memory, evidence, reference, settings, toy)
     sweeps = lambda_sweeps(score_root, trained)
     released = collect_released(score_root, released_runs)
     weights = released_table(released, results, reference, settings)
@@ -45,7 +46,7 @@ def build_report(score_root: Path, figure_root: Path, out_dir: Path, settings: C
     write_csv(out_dir / "reference_comparison.csv", comparison)
     write_csv(out_dir / "lambda_sweep.csv", sweeps)
     write_csv(out_dir / "released_weights.csv", weights)
-    write_plot_data(out_dir / PLOTS, results, Evidence(score_root, figure_root), sweeps)
+    write_plot_data(out_dir / PLOTS, results, evidence, sweeps)
     with atomic_path(out_dir / "auc_table.md") as tmp:
         tmp.write_text(_markdown(table))
     with atomic_path(out_dir / "index.html") as tmp:

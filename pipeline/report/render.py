@@ -402,7 +402,7 @@ def _reported_section(comparison: pd.DataFrame) -> str:
         tested["ours [95% CI]"] = [with_interval(a, lo, hi) for a, lo, hi in zip(tested.ours, tested.ours_lo, tested.ours_hi)]
         tested["ours - reported [seed CI]"] = [with_interval(d, lo, hi) for d, lo, hi in
                                                zip(tested.delta, tested.delta_lo, tested.delta_hi)]
-        main = _table(tested[["paper", "table", "row", "dataset", "model", "mapping", "metric", "reported",
+        main = _table(tested[["paper", "table", "row", "dataset", "category", "model", "mapping", "metric", "reported",
                               "ours [95% CI]", "ours - reported [seed CI]", "verdict"]], "wrap")
         how = _details("How each compared row was made (lambda, epoch, architecture, which AUC, note)",
                        _table(tested[["table", "dataset", "model", "reported_lambda", "lambda", "checkpoint_epoch",
@@ -415,10 +415,12 @@ def _reported_section(comparison: pd.DataFrame) -> str:
     legend = ("<p>metric: which AUC the paper reports, compared with ours of the same kind: auc_pooled (all frames "
               "of all test videos in one ROC curve; stated by LNTRA, the official code's for MNAD, the report and "
               "MemAE) against our micro AUC; auc_unstated (DAAD's video numbers, no code) against our micro AUC; "
-              "auc_mean_category (MVTec AD) against our macro AUC; auc_mean_oneclass (MNIST, CIFAR-10). mapping: "
+              "auc_mean_category (MVTec AD) against our macro AUC; auc_category, one MVTec AD category, against that "
+              "category's AUROC from our scores; auc_mean_oneclass (MNIST, CIFAR-10). mapping: "
               "whether the paper names the model of a row (stated) or the audit infers it (inferred: the note says "
               "why).</p>")
-    untested_table = untested[["paper", "table", "row", "dataset", "model", "mapping", "metric", "reported", "note"]]
+    untested_table = untested[["paper", "table", "row", "dataset", "category", "model", "mapping", "metric", "reported",
+                               "note"]]
     return legend + main + how + _details(f"{len(untested)} reported numbers not tested in this run",
                                           _table(untested_table, "wrap"))
 

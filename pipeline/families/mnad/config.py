@@ -34,7 +34,7 @@ class TrainConfig:
     supervision_target: str = "interleaved"
     update_normalisation: str = "official"
     noise_amount: float = 0.0     # salt-and-pepper on the input frames (report sec. 5 denoiser)
-    noise_scaling: str = "report"  # see pipeline.families.mnad.train.noisy_inputs
+    noise_scaling: str = "report"  # see pipeline.families.mnad.train.scale_noisy
     seed: int = 0
 
 

@@ -8,10 +8,12 @@ annealing steps once per epoch (T_max = epochs).
 """
 from __future__ import annotations
 
+import cv2
+import numpy as np
 import torch
 import torch.nn.functional as F
 
-from pipeline.data.clips import ClipDataset, split_input_target
+from pipeline.data.clips import ClipDataset, collate_clips, resize_frames, split_input_target, to_network
 from pipeline.engine import distributed
 from pipeline.engine.loop import Recipe, StepContext, adam
 from pipeline.families.mnad import memory as mem
@@ -22,26 +24,53 @@ from pipeline.families.mnad.model import MNAD, flatten_queries
 NOISE_SCALINGS = ("report", "consistent")
 
 
-def salt_and_pepper(x01: torch.Tensor, amount: float, generator: torch.Generator | None = None) -> torch.Tensor:
-    """skimage's random_noise(mode='s&p', amount) on values in [0, 1]: each value (each
+def salt_and_pepper(x01: np.ndarray, amount: float, rng: np.random.Generator) -> np.ndarray:
+    """skimage's random_noise(mode='s&p', amount) on a float image in [0, 1]: each value (each
     channel of each pixel, independently) is replaced with probability `amount`, by 1 or 0
     with equal odds."""
-    flipped = torch.rand(x01.shape, generator=generator).to(x01.device) < amount
-    salt = torch.rand(x01.shape, generator=generator).to(x01.device) < 0.5
-    return torch.where(flipped, salt.to(x01.dtype), x01)
+    flipped = rng.random(x01.shape) < amount
+    salt = rng.random(x01.shape) < 0.5
+    return np.where(flipped, salt.astype(x01.dtype), x01)
 
 
-def noisy_inputs(inputs: torch.Tensor, amount: float, scaling: str, generator: torch.Generator | None) -> torch.Tensor:
-    """The report's denoising input (sec. 5; MNADrc model/utils_recons_ts_skip.py): noise on
-    the frame in [0, 1] (skimage's float image), then its loader's [-1, 1] mapping for 0..255
-    frames, x / 127.5 - 1: the noisy frames reach the network in [-1, -0.992] ("report", what
-    produced its 92.23%), while clean frames (the target, and every test frame) span
-    [-1, 1]. "consistent" maps the noisy frames to [-1, 1] too.
-    inputs: frames in [-1, 1] (any shape) -> noisy frames."""
+def scale_noisy(noisy01: np.ndarray, scaling: str) -> np.ndarray:
+    """The report's loader maps every frame with x / 127.5 - 1, meant for 0..255, also to the
+    noisy frames, which skimage returns in [0, 1]: they reach the network in [-1, -0.992]
+    ("report", what produced its 92.23%) while clean frames (the target, every test frame)
+    span [-1, 1]. "consistent" maps the noisy frames to [-1, 1] too."""
     if scaling not in NOISE_SCALINGS:
         raise ValueError(f"noise_scaling must be one of {NOISE_SCALINGS}, got {scaling!r}")
-    noisy = salt_and_pepper((inputs + 1) / 2, amount, generator)
-    return noisy / 127.5 - 1.0 if scaling == "report" else noisy * 2 - 1
+    return noisy01 / 127.5 - 1.0 if scaling == "report" else noisy01 * 2 - 1
+
+
+class DenoiserClips(torch.utils.data.Dataset):
+    """The report's denoiser samples as its loader makes them (MNADrc
+    model/utils_recons_ts_skip.py np_load_frame): each of the `frames` input frames, as
+    stored, gets salt-and-pepper noise on its [0, 1] float image, is resized to the model's
+    size with cv2's bilinear resize (of the float image) and scaled (scale_noisy); the target
+    is the clean last frame, resized as uint8. The official loader adds the noise at the
+    JPEG's own size: frames prepared at their native size (`prepare.<name>.size: null`) give
+    exactly that order; prepared at the model's size, the resize changes nothing. The noise
+    is a function of (seed, epoch, index): any number of loader workers gives the same samples.
+    Item: (inputs float32 (frames, size, size, 3), target uint8 (size, size, 3)), RGB."""
+
+    def __init__(self, dataset, size: int, frames: int, videos, amount: float, scaling: str, seed: int):
+        scale_noisy(np.zeros(1), scaling)   # an unknown scaling fails here, not in a loader worker
+        self.clips = ClipDataset(dataset, "train", None, frames, videos)   # frames as stored
+        self.size, self.amount, self.scaling, self.seed, self.epoch = size, amount, scaling, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        clip = self.clips[i]
+        noisy = salt_and_pepper(clip.astype(np.float64) / 255.0, self.amount,
+                                np.random.default_rng([self.seed, self.epoch, i]))
+        resized = np.stack([cv2.resize(f, (self.size, self.size), interpolation=cv2.INTER_LINEAR) for f in noisy])
+        return scale_noisy(resized, self.scaling).astype(np.float32), resize_frames(clip[-1:], self.size)[0]
 
 
 def memory_losses(queries: torch.Tensor, items: torch.Tensor, cfg: TrainConfig, batch_size: int) -> dict[str, torch.Tensor]:
@@ -63,9 +92,13 @@ def total_loss(losses: dict[str, torch.Tensor], cfg: TrainConfig) -> torch.Tenso
 
 class MNADRecipe(Recipe):
     family = FAMILY
+    collate = staticmethod(collate_clips)
 
     def dataset(self, prepared, videos):
-        cfg = self.model_config
+        cfg, train = self.model_config, self.train_config
+        if train.noise_amount > 0:   # the report's denoiser: every input frame noisy, the target clean
+            return DenoiserClips(prepared, cfg.image_size, cfg.input_frames, videos, train.noise_amount,
+                                 train.noise_scaling, train.seed)
         return ClipDataset(prepared, "train", cfg.image_size, cfg.input_frames + (cfg.task == "prediction"), videos)
 
     def build(self) -> MNAD:
@@ -79,13 +112,16 @@ class MNADRecipe(Recipe):
                                      ).to(ctx.device) if arch.memory else None
         self.optimizer = adam(model.parameters(), cfg.lr)
         self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=cfg.epochs)
-        self.noise = torch.Generator().manual_seed(cfg.seed + 1 + ctx.dist.rank)
 
     def step(self, clips: torch.Tensor, ctx: StepContext) -> dict[str, torch.Tensor]:
         cfg, arch = self.train_config, self.model_config
-        inputs, target = split_input_target(clips, arch.task, ctx.device, CHANNELS)
-        if cfg.noise_amount > 0:  # every input frame noisy, the target the clean last frame
-            inputs = noisy_inputs(inputs, cfg.noise_amount, cfg.noise_scaling, self.noise)
+        if isinstance(clips, (tuple, list)):   # DenoiserClips: inputs already noisy and scaled
+            noisy, clean = clips
+            noisy = noisy.to(ctx.device, non_blocking=True)
+            inputs = (noisy.flip(-1) if CHANNELS == "bgr" else noisy).movedim(-1, -3).flatten(1, 2)
+            target = to_network(clean, ctx.device, CHANNELS)
+        else:
+            inputs, target = split_input_target(clips, arch.task, ctx.device, CHANNELS)
         inputs = ctx.input(inputs)
         with ctx.autocast():
             output, query = self.model(inputs, self.memory)
