@@ -64,9 +64,15 @@ def test_a_stage_on_a_dask_worker_gets_the_shells_thread_settings_not_the_nannys
 
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.setenv("MKL_NUM_THREADS", "3")
-    # as the coordinator calls it: a fresh interpreter that has not imported distributed yet
-    shell = eval(subprocess.run([sys.executable, "-c", "from pipeline.fanout.execute import shell_values; "
-                                 "print(dict(shell_values()))"], capture_output=True, text=True, check=True).stdout)
+    # as the coordinator calls it: in a fresh interpreter, after a local cluster has started
+    # (its nannies set OMP_NUM_THREADS=1 and the rest in the coordinator's own environment)
+    probe = ("from pipeline.fanout.cluster import client_for\n"
+             "from pipeline.fanout.execute import shell_values\n"
+             "if __name__ == '__main__':\n"
+             "    with client_for(workers=1):\n"
+             "        print(repr(dict(shell_values())))\n")
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    shell = eval(run.stdout.strip().splitlines()[-1])
     assert {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"} <= set(shell)
     assert shell["OMP_NUM_THREADS"] is None and shell["MKL_NUM_THREADS"] == "3"
     task = StageTask("train@x", "true", ".", (), "log", "/repo", tuple(shell.items()))

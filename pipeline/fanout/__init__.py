@@ -9,3 +9,10 @@
 
 The command is `memaudit` (pipeline/cli.py); Dask is an optional extra (`.[cluster]`).
 """
+import os
+
+# The environment of the shell that started the coordinator, taken before anything here can
+# start a local Dask cluster: its nannies set OMP/MKL/OPENBLAS_NUM_THREADS=1 in this very
+# process (and never restore them), and stages must get the shell's values
+# (pipeline.fanout.execute.shell_values).
+SHELL_ENVIRON = dict(os.environ)

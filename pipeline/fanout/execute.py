@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.fanout import SHELL_ENVIRON
+
 STOP_EVENT = "memaudit-stop"   # a distributed.Event the coordinator sets to stop every running stage
 POLL_SECONDS = 0.5
 
@@ -40,10 +42,10 @@ NANNY_VARIABLES = ("MALLOC_TRIM_THRESHOLD_", "MKL_NUM_THREADS", "OMP_NUM_THREADS
 
 
 def shell_values() -> tuple[tuple[str, str | None], ...]:
-    """The coordinator's values of what a Dask worker's environment overrides. NumPy's BLAS
-    runs with the threads these name, and its float results (t-SNE's PCA start, for one)
-    depend on that count: left as the nanny sets them, a fanned-out stage's figures differ
-    from dvc repro's in their bytes."""
+    """The shell's values (pipeline.fanout.SHELL_ENVIRON) of what a Dask worker's environment
+    overrides. NumPy's BLAS runs with the threads these name, and its float results (t-SNE's
+    PCA start, for one) depend on that count: left as the nanny sets them, a fanned-out
+    stage's figures differ from dvc repro's in their bytes."""
     import importlib
 
     import dask
@@ -52,7 +54,7 @@ def shell_values() -> tuple[tuple[str, str | None], ...]:
 
     names = set(NANNY_VARIABLES) | set(dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {})
     names |= set(dask.config.get("distributed.nanny.environ", {}) or {})
-    return tuple((name, os.environ.get(name)) for name in sorted(names))
+    return tuple((name, SHELL_ENVIRON.get(name)) for name in sorted(names))
 
 
 def gpu_of(worker_name: str) -> str | None:
