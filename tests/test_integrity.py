@@ -198,7 +198,8 @@ def test_ctrl_c_during_prepare_prints_one_line_saying_the_rerun_resumes(tmp_path
     layouts.shanghaitech(raw, train_lengths=(2000,) * 6)
     (tmp_path / "repo" / "params.yaml").write_text((ROOT / "params.yaml").read_text())
     process = subprocess.Popen([sys.executable, str(ROOT / "stages" / "prepare.py"), "shanghaitech", str(raw),
-                                str(tmp_path / "out")], cwd=tmp_path / "repo", stderr=subprocess.PIPE, text=True)
+                                str(tmp_path / "out")], cwd=tmp_path / "repo", stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as from a terminal
     seen = ""
     while "%|" not in seen:  # the progress bar is up: the workers are starting
         seen += process.stderr.read(1)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
+import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -67,6 +69,35 @@ def critical_path(dag: Dag, estimate: Callable) -> dict:
     return rank
 
 
+class CtrlC:
+    """Ctrl-C as a flag the coordinator reads between steps, not an exception raised wherever
+    the main thread happens to be: inside DVC's or Dask's code a KeyboardInterrupt can be
+    caught and lost, and the run would go on. A second Ctrl-C raises at once. Installed only
+    in the main thread, and not where the shell made SIGINT ignored (nohup, `&`)."""
+
+    def __init__(self):
+        self.requested, self._previous = False, None
+
+    def __enter__(self) -> CtrlC:
+        if threading.current_thread() is threading.main_thread() and \
+                signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def check(self) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
 def reproduce(root: str | Path, client, estimate: Callable | None = None, echo: Callable = print) -> Run:
     """Run the DAG of the repository at `root` on the Dask `client`'s workers."""
     start = time.time()
@@ -75,8 +106,8 @@ def reproduce(root: str | Path, client, estimate: Callable | None = None, echo: 
     with contextlib.chdir(root):   # DVC resolves stage paths against the working directory, as its CLI runs
         dag = Dag(root)
         try:
-            with dag.locked():   # as any dvc command: no other one changes the workspace's records meanwhile
-                _coordinate(dag, client, run, root, estimate, echo)
+            with dag.locked(), CtrlC() as ctrl_c:   # as any dvc command: no other changes the records meanwhile
+                _coordinate(dag, client, run, root, estimate, echo, ctrl_c)
         finally:
             dag.close()
     run.seconds = time.time() - start
@@ -86,7 +117,7 @@ def reproduce(root: str | Path, client, estimate: Callable | None = None, echo: 
     return run
 
 
-def _coordinate(dag: Dag, client, run: Run, root: Path, estimate, echo) -> None:
+def _coordinate(dag: Dag, client, run: Run, root: Path, estimate, echo, ctrl_c: CtrlC | None = None) -> None:
     from distributed import Event, as_completed
 
     rank = critical_path(dag, estimate or (lambda stage: 1.0))
@@ -107,6 +138,8 @@ def _coordinate(dag: Dag, client, run: Run, root: Path, estimate, echo) -> None:
         while pending or running:
             while ready := sorted((s for s in pending if all(state_of(u) for u in dag.upstream[s])),
                                   key=lambda s: -rank[s]):
+                if ctrl_c is not None:
+                    ctrl_c.check()
                 stage = ready[0]   # one at a time: settling it may make others ready
                 pending.remove(stage)
                 broken = [dag.name(u) for u in dag.upstream[stage] if state_of(u) not in OK]
@@ -127,6 +160,9 @@ def _coordinate(dag: Dag, client, run: Run, root: Path, estimate, echo) -> None:
                 completed.add(future)
             if not running:
                 break   # whatever is still pending waits on a stage that will never settle
+            while ctrl_c is not None and not completed.has_ready():
+                ctrl_c.check()
+                time.sleep(0.1)
             future = next(completed)
             stage = running.pop(future)
             try:
