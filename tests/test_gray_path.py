@@ -71,3 +71,21 @@ def test_generated_data_without_a_grey_copy_converts_its_grey_frames(tmp_path):
     frames = video_frames(ds, "test", "a", None, gray=True)
     assert not ds.has_gray("test", "a") and not frames.gray_copy
     assert np.array_equal(GrayFrames(frames).read(0, len(grey)), grey[..., 0].astype(np.float32) / 127.5 - 1.0)
+
+
+def test_training_readers_take_one_variant_for_all_videos_and_their_cache(tmp_path, monkeypatch):
+    """A split where one video lacks a grey copy reads every video's colours, cached or not:
+    never a colour cache file read as if it were the grey copy."""
+    from pipeline.data.clips import split_frames
+    from pipeline.data.index import VideoRecord, write_dataset
+
+    monkeypatch.setenv("MEMAUDIT_FRAME_CACHE", str(tmp_path / "cache"))
+    colour = _colourful(4, 8, 8)
+    grey = np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in colour]) // 2   # unlike the conversion
+    records = [VideoRecord("train", "a", colour, np.zeros(4, int), ["normal"] * 4, grey),
+               VideoRecord("train", "b", colour, np.zeros(4, int), ["normal"] * 4)]
+    write_dataset(tmp_path / "ds", "avenue", records, storage_format="ffv1")
+    ds = PreparedDataset(tmp_path / "ds")
+    readers = split_frames(ds, "train", ["a", "b"], None, gray=True)
+    assert [r.gray_copy for r in readers] == [False, False]
+    assert all(np.array_equal(GrayFrames(r).read(0, 4), to_gray(colour)) for r in readers)

@@ -88,7 +88,7 @@ class GrayFrames:
 
     def __init__(self, frames: VideoFrames):
         self.frames = frames
-        self._gray = to_gray_float if getattr(frames, "gray_copy", False) else to_gray
+        self._gray = to_gray_float if frames.gray_copy else to_gray
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -106,11 +106,17 @@ def gray_variant(dataset: PreparedDataset, split: str, videos: list[str], gray: 
     return "gray" if gray and all(dataset.has_gray(split, v) for v in videos) else "rgb"
 
 
-def video_frames(dataset: PreparedDataset, split: str, video: str, size: int | None,
-                 cached: dict | None = None, sequential: bool = False, gray: bool = False) -> VideoFrames:
-    """A video's reader: its cached copy at `size` if `cached` holds one, else its prepared
-    file; `gray`: its grey copy where it has one (GrayFrames then reads it as is)."""
-    variant = gray_variant(dataset, split, [video], gray)
+def video_frames(dataset: PreparedDataset, split: str, video: str, size: int | None, sequential: bool = False,
+                 gray: bool = False) -> VideoFrames:
+    """A video's reader from its prepared file; `gray`: its grey copy where it has one
+    (GrayFrames then reads it as is)."""
+    return _reader(dataset, split, video, size, gray_variant(dataset, split, [video], gray), None, sequential)
+
+
+def _reader(dataset: PreparedDataset, split: str, video: str, size: int | None, variant: str,
+            cached: dict | None = None, sequential: bool = False) -> VideoFrames:
+    """The `variant` file of a video, or its cached copy at `size` if `cached` holds one
+    (the cache was built from that same variant)."""
     source = storage.NpyVideo(cached[video]) if cached and video in cached else \
         storage.open_video(dataset.video_file(split, video, variant))
     return VideoFrames(source, dataset.num_frames(split, video), size, sequential, gray_copy=variant == "gray")
@@ -118,10 +124,11 @@ def video_frames(dataset: PreparedDataset, split: str, video: str, size: int | N
 
 def split_frames(dataset: PreparedDataset, split: str, videos: list[str], size: int | None,
                  cache_workers: int = 1, gray: bool = False) -> list[VideoFrames]:
-    """Readers of `videos` for training: through the frame cache when the dataset is compressed."""
+    """Readers of `videos` for training: through the frame cache when the dataset is
+    compressed; one variant for all of them (gray_variant)."""
     variant = gray_variant(dataset, split, videos, gray)
     cached = frame_cache.ensure_cached(dataset, split, videos, size, cache_workers, variant)
-    return [video_frames(dataset, split, v, size, cached, gray=gray) for v in videos]
+    return [_reader(dataset, split, v, size, variant, cached) for v in videos]
 
 
 def clip_index(lengths: list[int], span: int) -> tuple[np.ndarray, np.ndarray]:
@@ -168,16 +175,18 @@ def collate_clips(batch: list) -> torch.Tensor | tuple[torch.Tensor, ...]:
 CHANNEL_ORDERS = ("rgb", "bgr")
 
 
-def to_network(frames_uint8: torch.Tensor, device: torch.device, channels: str = "rgb") -> torch.Tensor:
-    """(..., H, W, 3) uint8 RGB, as stored -> (..., 3, H, W) float in [-1, 1], in the channel
-    order the network was trained on: "bgr" where the official loader read frames with
-    cv2.imread (MNAD), "rgb" otherwise."""
+def channels_first(frames: torch.Tensor, channels: str = "rgb") -> torch.Tensor:
+    """(..., H, W, 3) in the stored RGB order -> (..., 3, H, W) in the channel order the
+    network was trained on: "bgr" where the official loader read frames with cv2.imread
+    (MNAD), "rgb" otherwise."""
     if channels not in CHANNEL_ORDERS:
         raise ValueError(f"channel order must be one of {CHANNEL_ORDERS}, got {channels!r}")
-    x = frames_uint8.to(device, non_blocking=True)
-    if channels == "bgr":
-        x = x.flip(-1)
-    return x.float().div_(127.5).sub_(1.0).movedim(-1, -3)
+    return (frames.flip(-1) if channels == "bgr" else frames).movedim(-1, -3)
+
+
+def to_network(frames_uint8: torch.Tensor, device: torch.device, channels: str = "rgb") -> torch.Tensor:
+    """(..., H, W, 3) uint8 RGB, as stored -> (..., 3, H, W) float in [-1, 1] (channels_first)."""
+    return channels_first(frames_uint8.to(device, non_blocking=True).float().div_(127.5).sub_(1.0), channels)
 
 
 def split_input_target(clips_uint8: torch.Tensor, task: str, device: torch.device, channels: str = "rgb"

@@ -31,6 +31,7 @@ from pipeline.io import InputError, atomic_path, read_json, write_csv, write_jso
 INDEX_COLUMNS = ["split", "video", "frame", "label", "anomaly_type"]
 SPLITS = ("train", "test")
 VARIANTS = {"rgb": "videos", "gray": "videos_gray"}   # what a prepared video file holds -> its folder
+SHA_KEYS = {"rgb": "sha256", "gray": "gray_sha256"}   # -> the manifest key of its decoded array's SHA-256
 # Prepared datasets whose "videos" are categories with one model each (their protocols train
 # per category): MVTec AD, the one-class digit sets. See pipeline.engine.testing.
 ONE_MODEL_PER_VIDEO = {"mvtec", "digits"}
@@ -183,7 +184,7 @@ def write_video(partial: Path, rec: VideoRecord, fingerprint: dict | None = None
     if rec.gray is not None:
         gray = _stored_gray(rec.gray)
         _write_array(video_path(partial, rec.split, rec.video, storage_format, "gray"), gray, storage_format)
-        manifest["gray_sha256"] = array_sha256(gray)
+        manifest[SHA_KEYS["gray"]] = array_sha256(gray)
     record = {"split": rec.split, "video": rec.video, "labels": [int(v) for v in rec.labels],
               "anomaly_types": list(rec.anomaly_types), "manifest": manifest,
               "source": fingerprint, "prepared_with": settings or {}}
@@ -202,15 +203,15 @@ def _write_array(path: Path, frames: np.ndarray, storage_format: str) -> None:
 
 
 def _variants(manifest_entry: dict) -> list[str]:
-    return ["rgb", "gray"] if "gray_sha256" in manifest_entry else ["rgb"]
+    """The files a video has: the variants whose SHA-256 its manifest entry records."""
+    return [variant for variant, key in SHA_KEYS.items() if key in manifest_entry]
 
 
 def _all_verify(root: Path, split: str, video: str, storage_format: str, manifest_entry: dict) -> bool:
     """Every file of a video (its grey copy too) exists and decodes to its recorded array."""
-    keys = {"rgb": "sha256", "gray": "gray_sha256"}
     for variant in _variants(manifest_entry):
         path = video_path(root, split, video, storage_format, variant)
-        if not path.exists() or array_sha256(read_video_file(path)) != manifest_entry[keys[variant]]:
+        if not path.exists() or array_sha256(read_video_file(path)) != manifest_entry[SHA_KEYS[variant]]:
             return False
     return True
 
@@ -275,14 +276,14 @@ class PreparedDataset:
 
     def has_gray(self, split: str, video: str) -> bool:
         """Whether the video has a grey copy (real benchmarks; generated sets are grey already)."""
-        return "gray_sha256" in self.manifest["videos"][f"{split}/{video}"]
+        return SHA_KEYS["gray"] in self.manifest["videos"][f"{split}/{video}"]
 
     def num_frames(self, split: str, video: str) -> int:
         return int(self.manifest["videos"][f"{split}/{video}"]["frames"])
 
     def sha256(self, split: str, video: str, variant: str = "rgb") -> str:
         """SHA-256 of the video's decoded array (what identifies its frames, whatever the format)."""
-        return self.manifest["videos"][f"{split}/{video}"]["gray_sha256" if variant == "gray" else "sha256"]
+        return self.manifest["videos"][f"{split}/{video}"][SHA_KEYS[variant]]
 
     def frame_table(self, split: str, video: str) -> pd.DataFrame:
         rows = self.index[(self.index.split == split) & (self.index.video == video)]

@@ -107,8 +107,9 @@ def read_frame_folder(folder: Path, size: int | None) -> tuple[np.ndarray, np.nd
         raise InputError(f"{folder}: no frames ({', '.join(IMAGE_SUFFIXES)}) in this video folder")
     frames, grays, shapes = [], [], []
     for path in files:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        gray = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        data = np.fromfile(path, dtype=np.uint8)   # read once, decoded twice (as cv2.imread decodes it)
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR) if len(data) else None
+        gray = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if len(data) else None
         if image is None or gray is None:
             raise InputError(f"{path}: unreadable image (corrupt or not an image); replace or remove it")
         shapes.append(image.shape)

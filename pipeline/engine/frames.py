@@ -37,9 +37,14 @@ class WorstAbnormalFrame:
         """[(video, frame, PSNR, target, prediction)] or [] when the video had no abnormal frame."""
         return [] if self.best is None else [(video, *self.best)]
 
-    def consider(self, t: int, value: float, output: torch.Tensor, target: torch.Tensor) -> None:
+    def consider(self, t: int, value: float, output: torch.Tensor, target: torch.Tensor, channels: str = "rgb"
+                 ) -> None:
+        """`channels`: the order of the network's images ("bgr": turned back to the stored
+        RGB for the figures, only for the frame kept)."""
         if self.labels is not None and self.labels[t] == 1 and (self.best is None or value < self.best[1]):
-            self.best = (t, value, to_uint8(target), to_uint8(output))
+            order = slice(None, None, -1 if channels == "bgr" else 1)
+            self.best = (t, value, np.ascontiguousarray(to_uint8(target)[..., order]),
+                         np.ascontiguousarray(to_uint8(output)[..., order]))
 
 
 def label_rows(rows: pd.DataFrame, video: str, truth: pd.DataFrame) -> pd.DataFrame:

@@ -57,8 +57,7 @@ def test_split(dataset: PreparedDataset, scorer_for: Callable[[str], VideoScorer
         scorer = scorer_for(video)
         truth = dataset.frame_table("test", video).set_index("frame")
         worst = WorstAbnormalFrame(truth.label.to_numpy())
-        frames = video_frames(dataset, "test", video, scorer.image_size, sequential=True,
-                             gray=getattr(scorer, "reads_gray", False))
+        frames = video_frames(dataset, "test", video, scorer.image_size, sequential=True, gray=scorer.reads_gray)
         if MAX_FRAMES_PER_VIDEO is not None:
             frames.length = min(frames.length, MAX_FRAMES_PER_VIDEO)
         try:

@@ -44,6 +44,7 @@ def clip_errors(output: torch.Tensor, clips: torch.Tensor) -> tuple[torch.Tensor
 
 class ClipScorer(ModelScorer):
     reads_gray = True
+
     def __init__(self, model: MemAE, cfg: ClipInferConfig, device: torch.device):
         super().__init__(model, cfg, device)
         self.recorder = MemoryRecorder(cfg.queries_per_clip, cfg.seed) if model.memory is not None else None

@@ -51,11 +51,6 @@ def _clip_inputs(frames: VideoFrames, targets: list[int], input_frames: int, tas
     return inputs, x[at]
 
 
-def _shown(image: torch.Tensor) -> torch.Tensor:
-    """A network image (3, H, W) in the stored RGB order, for the example figures."""
-    return image.flip(0) if CHANNELS == "bgr" else image
-
-
 @torch.no_grad()
 def infer_video(model: MNAD, items: torch.Tensor | None, frames: VideoFrames | np.ndarray, cfg: InferConfig,
                 device: torch.device, recorder: MemoryRecorder | None = None, worst: WorstAbnormalFrame | None = None
@@ -77,7 +72,7 @@ def infer_video(model: MNAD, items: torch.Tensor | None, frames: VideoFrames | n
             output = model.decode(query, skips, None)
             for i, (t, p) in enumerate(zip(chunk, psnr(output, target))):
                 rows.append({"frame": t, "psnr": float(p)})
-                worst.consider(t, float(p), _shown(output[i]), _shown(target[i]))
+                worst.consider(t, float(p), output[i], target[i], CHANNELS)
             continue
         if not cfg.test_time_update:
             output = model.decode(query, skips, items)
@@ -87,7 +82,7 @@ def infer_video(model: MNAD, items: torch.Tensor | None, frames: VideoFrames | n
             for i, t in enumerate(chunk):
                 rows.append({"frame": t, "psnr": float(psnr(output[i:i + 1], target[i:i + 1])[0]),
                              "distance": float(distance[i]), "regular_score": float(regular[i]), "updated": False})
-                worst.consider(t, rows[-1]["psnr"], _shown(output[i]), _shown(target[i]))
+                worst.consider(t, rows[-1]["psnr"], output[i], target[i], CHANNELS)
                 recorder.add(flat[i], mem.nearest_items(flat[i], items)[:, 0])
             continue
         for i, t in enumerate(chunk):  # sequential: frame t reads the memory updated by frames < t
@@ -102,7 +97,7 @@ def infer_video(model: MNAD, items: torch.Tensor | None, frames: VideoFrames | n
                 items = mem.update(items, flat, cfg.update_normalisation)
             rows.append({"frame": t, "psnr": float(psnr(output, target[i:i + 1])[0]),
                          "distance": distance, "regular_score": regular, "updated": updated})
-            worst.consider(t, rows[-1]["psnr"], _shown(output[0]), _shown(target[i]))
+            worst.consider(t, rows[-1]["psnr"], output[0], target[i], CHANNELS)
     return pd.DataFrame(rows), items
 
 

@@ -13,7 +13,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from pipeline.data.clips import ClipDataset, collate_clips, resize_frames, split_input_target, to_network
+from pipeline.data.clips import (ClipDataset, channels_first, collate_clips, resize_frames, split_input_target,
+                                 to_network)
 from pipeline.engine import distributed
 from pipeline.engine.loop import Recipe, StepContext, adam
 from pipeline.families.mnad import memory as mem
@@ -117,8 +118,7 @@ class MNADRecipe(Recipe):
         cfg, arch = self.train_config, self.model_config
         if isinstance(clips, (tuple, list)):   # DenoiserClips: inputs already noisy and scaled
             noisy, clean = clips
-            noisy = noisy.to(ctx.device, non_blocking=True)
-            inputs = (noisy.flip(-1) if CHANNELS == "bgr" else noisy).movedim(-1, -3).flatten(1, 2)
+            inputs = channels_first(noisy.to(ctx.device, non_blocking=True), CHANNELS).flatten(1, 2)
             target = to_network(clean, ctx.device, CHANNELS)
         else:
             inputs, target = split_input_target(clips, arch.task, ctx.device, CHANNELS)
