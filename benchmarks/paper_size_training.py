@@ -54,7 +54,7 @@ def main() -> None:
         plan = score_plan({"lambda": "paper", "models": {"pred_mem": {
             "train": {"memory": True}, "infer": {"test_time_update": True},
             "score": {"lambda": 0.6, "memory_term": True, "normalisation": "per_video"}}}}, "pred_mem")
-        _, metrics = evaluate(run / "infer", plan)
+        _, metrics = evaluate([seed_dir(run / "infer", 0)], plan)
     print(f"device: {torch.cuda.get_device_name(0) if device.type == 'cuda' else 'cpu'}; "
           f"image {size}, width {width}, train {train_s:.0f} s")
     print("| epoch | loss | reconstruction | compactness | separateness | seconds |")

@@ -27,16 +27,33 @@ def seed_dir(root, seed: int) -> Path:
     return Path(root) / f"seed_{seed}"
 
 
-def seed_dirs(root) -> list[Path]:
-    folders = sorted(Path(root).glob("seed_*"), key=lambda p: int(p.name.split("_")[1]))
-    if not folders:
-        raise FileNotFoundError(f"{root}: no seed_* folders; re-run the stage that writes it")
+def seed_of(folder) -> int:
+    """runs/<kind>/<dataset>/<model>/seed_3 -> 3."""
+    return int(Path(folder).name.removeprefix("seed_"))
+
+
+def seed_dirs(root, seeds: list[int]) -> list[Path]:
+    """The folders of `seeds` under a model's train or infer root, in the order given. A
+    folder left by a seed no longer in the params is never read."""
+    from pipeline.io import InputError
+
+    folders = [seed_dir(root, seed) for seed in seeds]
+    missing = [str(f) for f in folders if not f.is_dir()]
+    if missing:
+        raise InputError(f"{', '.join(missing)} not found: run `dvc repro` (each seed's train and infer stage writes "
+                         "its folder)")
     return folders
 
 
 def timing_file(out_dir) -> Path | None:
-    """Where a stage writing `out_dir` (under runs/) logs its wall time; None elsewhere."""
+    """Where a stage writing `out_dir` logs its wall time: runs/<kind>/... -> runs/timings/<kind>/...json,
+    a prepared dataset -> runs/timings/prepare/<dataset>.json, the report -> runs/timings/report.json;
+    None elsewhere."""
     parts = Path(out_dir).parts
-    if len(parts) < 2 or parts[0] != "runs":
-        return None
-    return TIMINGS.joinpath(*parts[1:]).with_suffix(".json")
+    if len(parts) >= 2 and parts[0] == "runs":
+        return TIMINGS.joinpath(*parts[1:]).with_suffix(".json")
+    if len(parts) == 3 and parts[:2] == ("data", "prepared"):
+        return TIMINGS / "prepare" / f"{parts[2]}.json"
+    if parts == ("reports",):
+        return TIMINGS / "report.json"
+    return None

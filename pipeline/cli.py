@@ -5,7 +5,8 @@
     memaudit repro --gpus all           # one worker per GPU (--per-gpu 2: two stages on each)
     memaudit repro --cluster slurm.yaml # a dask-jobqueue cluster (pipeline/fanout/cluster.py)
     memaudit repro --scheduler tcp://head:8786   # workers you started (`dask worker tcp://head:8786`)
-    memaudit plan --workers 8           # what would run, its work, estimated times, makespan
+    memaudit plan --workers 8           # what would run, its work, estimated times, makespan (measured here)
+    memaudit plan --all --throughput official   # the whole DAG at the official code's published GPU speed
 
 Run from the repository root. DVC stays the source of truth: the same stages as `dvc repro`,
 only those DVC finds changed, each recorded in its dvc.lock as `dvc repro` records it.
@@ -22,7 +23,8 @@ from pipeline.io import InputError
 
 def _where(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, help="CPU workers on this machine (default: one per core)")
-    parser.add_argument("--gpus", help="one worker per GPU: 'all' or ids such as 0,1")
+    parser.add_argument("--gpus", help="one worker per GPU: 'all' the shell exposes (CUDA_VISIBLE_DEVICES), or "
+                                       "positions among them such as 0,1")
     parser.add_argument("--per-gpu", type=int, default=1, help="workers sharing each GPU")
     parser.add_argument("--scheduler", help="address of a running Dask scheduler")
     parser.add_argument("--cluster", help="a dask-jobqueue cluster file (YAML: kind, jobs, options)")
@@ -41,7 +43,7 @@ def repro(args: argparse.Namespace) -> int:
     def estimate(stage) -> float:
         cost = stage_cost(stage.addressing.rsplit(":", 1)[-1], params, table, root).seconds if table else 1.0
         return cost if math.isfinite(cost) else 1.0
-    with client_for(args.workers, args.gpus, args.per_gpu, args.scheduler, args.cluster) as client:
+    with client_for(args.workers, args.gpus, args.per_gpu, args.scheduler, args.cluster, args.verbose) as client:
         workers = len(client.scheduler_info()["workers"])
         print(f"memaudit repro: {workers} workers")
         run = reproduce(root, client, estimate)
@@ -66,11 +68,15 @@ def plan(args: argparse.Namespace) -> int:
 
     root = Path.cwd()
     params = load_params()
-    if args.calibrate:
+    if args.throughput is None:   # the device the params select, measured here (cached)
         from pipeline.fanout.calibrate import calibrate
+        from pipeline.fanout.plan import calibration_file
 
-        args.throughput = calibrate(params, Path(args.calibrate))
-        print(f"calibrated on this machine: {args.calibrate}")
+        cached = calibration_file(params, root)
+        if args.calibrate or not cached.exists():
+            print(f"calibrating on this machine's {params['runtime']['device']} device (cached in {cached}) ...")
+            calibrate(params, cached, root)
+        args.throughput = cached
     table, source = load_throughput(args.throughput)
     dag = Dag(root)
     try:
@@ -134,10 +140,13 @@ def main(argv=None) -> int:
     run = commands.add_parser("repro", help="run the DAG on Dask workers")
     _where(run)
     run.add_argument("--throughput", help="a throughput table (JSON) to order stages by estimated time")
+    run.add_argument("--verbose", action="store_true", help="Dask's own INFO logs too (default: warnings only)")
     cost = commands.add_parser("plan", help="what would run, its work, estimated time and makespan")
     cost.add_argument("--workers", dest="workers_list", type=int, nargs="*", default=[8], help="makespans to show")
-    cost.add_argument("--throughput", help="a throughput table (JSON); default: the official code's figures")
-    cost.add_argument("--calibrate", metavar="FILE", help="time a few steps per family here, write the table to FILE")
+    cost.add_argument("--throughput", help="'official' (the official code's published GPU figures) or a table (JSON); "
+                                           "default: this machine's device as runtime.device selects it, measured once "
+                                           "and cached under runs/plan/")
+    cost.add_argument("--calibrate", action="store_true", help="measure this machine again (ignores the cached table)")
     cost.add_argument("--all", action="store_true", help="every stage, not only those DVC finds changed")
     cost.add_argument("--summary", action="store_true", help="one row per dataset and family instead of per stage")
     args = parser.parse_args(argv)

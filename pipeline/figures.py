@@ -9,20 +9,22 @@ import numpy as np
 import pandas as pd
 
 from pipeline import plots
-from pipeline.artifacts import EXAMPLES, INFERENCE, MEMORY_SUMMARY, seed_dirs
+from pipeline.artifacts import EXAMPLES, INFERENCE, MEMORY_SUMMARY, seed_of
 from pipeline.evaluation.metrics import memory_usage_stats
 from pipeline.io import read_json, write_csv, write_json
 
 
-def model_figures(name: str, scores: pd.DataFrame, train_dir: Path, infer_dir: Path, out: Path, cfg: dict) -> dict:
+def model_figures(name: str, scores: pd.DataFrame, train_seeds: list[Path], infer_seeds: list[Path], out: Path,
+                  cfg: dict) -> dict:
     """Write the figures of the first training seed (and every seed's memory use per test
     video, memory_usage.csv: the report's intervals for usage claims) to `out`; returns
-    summary.json's content. `cfg` is params' `figures` section."""
+    summary.json's content. `train_seeds`, `infer_seeds`: each seed's folders, in the same
+    order; `cfg` is params' `figures` section."""
     out.mkdir(parents=True, exist_ok=True)
     scores = scores[scores.seed == scores.seed.iloc[0]]
     plots.roc_plot(scores, name, out / "roc.png")
     plots.score_timelines(scores, f"{name}: abnormality score", out / "timelines.png")
-    train_seed, infer_seed = seed_dirs(train_dir)[0], seed_dirs(infer_dir)[0]
+    train_seed, infer_seed = train_seeds[0], infer_seeds[0]
     if (train_seed / "history.csv").exists():  # an imported checkpoint has no training history
         plots.loss_curves(pd.read_csv(train_seed / "history.csv"), f"{name}: training losses", out / "loss.png")
     summary = {"checkpoint_epoch": read_json(infer_seed / INFERENCE)["checkpoint_epoch"]}
@@ -38,7 +40,7 @@ def model_figures(name: str, scores: pd.DataFrame, train_dir: Path, infer_dir: P
         pick = rng.choice(len(memory["queries"]), size=min(cfg["tsne_points"], len(memory["queries"])), replace=False)
         plots.memory_tsne(memory["queries"][pick], memory["nearest"][pick], memory["items_final"], cfg["perplexity"],
                           cfg["random_state"], f"{name}: queries and items (t-SNE)", out / "tsne.png")
-    usage = [_usage_rows(d) for d in seed_dirs(infer_dir) if (d / MEMORY_SUMMARY).exists()]
+    usage = [_usage_rows(d) for d in infer_seeds if (d / MEMORY_SUMMARY).exists()]
     if usage:
         write_csv(out / "memory_usage.csv", pd.concat(usage, ignore_index=True))
     write_json(out / "summary.json", summary)
@@ -49,5 +51,5 @@ def _usage_rows(infer_seed_dir: Path) -> pd.DataFrame:
     memory = np.load(infer_seed_dir / MEMORY_SUMMARY)
     videos, counts = memory["usage_videos"], memory["usage_by_video"]
     video, item = np.nonzero(counts)
-    return pd.DataFrame({"seed": int(infer_seed_dir.name.split("_")[1]), "video": videos[video], "item": item,
+    return pd.DataFrame({"seed": seed_of(infer_seed_dir), "video": videos[video], "item": item,
                          "count": counts[video, item], "items": counts.shape[1]})

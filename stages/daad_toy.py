@@ -1,12 +1,12 @@
 """daad_toy: DAAD Fig. 1 on generated stripes -> errors.csv, pattern.json, toy.png.
 
 usage: python stages/daad_toy.py <out_dir>
-params: daad_toy
+params: daad_toy, runtime.numerics
 """
 import argparse
 from pathlib import Path
 
-from _common import arguments, run
+from _common import arguments, numerics_setting, run
 
 from pipeline import plots
 from pipeline.families.daad.toy import READS, ToyConfig, fig1_pattern, run_toy
@@ -19,6 +19,7 @@ def parse(argv=None) -> argparse.Namespace:
 
 
 def settings(params: dict, args: argparse.Namespace) -> ToyConfig:
+    numerics_setting(params, Path(__file__).stem)
     values = dict(params["daad_toy"])
     return ToyConfig(**{**values, "block_sizes": tuple(values["block_sizes"])})
 

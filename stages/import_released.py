@@ -6,11 +6,12 @@ pickle names (pipeline.engine.released).
 
 usage: python stages/import_released.py <dataset> <model> <checkpoint_dir> <out_dir>
        --family <family> --models <model list> --entry <key under released.<model list>>
-params: released.<model list>.<key>, models.<model>.{family,train}, profiles.paper.<family>.model
+params: released.<model list>.<key>, models.<model>.{family,train}, profiles.paper.<family>.model, runtime.numerics
 """
 import argparse
+from pathlib import Path
 
-from _common import arguments, run
+from _common import arguments, numerics_setting, run
 
 from pipeline import families
 from pipeline.io import InputError
@@ -27,6 +28,7 @@ def settings(params: dict, args: argparse.Namespace):
     from pipeline.engine.released import official_size
 
     families.check_listing(params, args.model, args.family, args.models)
+    numerics_setting(params, Path(__file__).stem)
     if args.family not in families.RELEASED:
         raise InputError(f"params.yaml released.{args.models}.{args.entry}: the {args.family} family has no official "
                          f"checkpoints to import (families with them: {', '.join(families.RELEASED)})")

@@ -1,33 +1,32 @@
-"""infer@<dataset>-<model> (and infer_memory, infer_clip, ...): per-frame signals on the test
-split (PSNR, query distances, reconstruction errors, memory usage), once per seed, through
-the engine's per-video test loop with the model's family scorer.
+"""infer@<dataset>-<model>-<seed> (and infer_memory, infer_clip, ...): per-frame signals on the
+test split (PSNR, query distances, reconstruction errors, memory usage) of one training seed's
+model, through the engine's per-video test loop with the model's family scorer.
 
-usage: python stages/infer.py <model> <train_dir> <prepared_dir> <out_dir> --family <family> [--seed N]
-params: seeds (unless --seed: an imported checkpoint is one run), runtime.device,
-        runtime.cpu_threads, models.<model>.{family,infer}
+usage: python stages/infer.py <model> <train_seed_dir> <prepared_dir> <out_dir> --seed <seed> --family <family>
+params: runtime.{device,cpu_threads,numerics}, models.<model>.{family,infer}
 """
 import argparse
+from pathlib import Path
 
-from _common import arguments, run
+from _common import arguments, numerics_setting, run
 
 from pipeline import families
-from pipeline.artifacts import seed_dir
 from pipeline.families import check_family
-from pipeline.params import load_params, model_section, seeds
+from pipeline.params import load_params, model_section
 
 
 def parse(argv=None) -> argparse.Namespace:
     return arguments(argv, "model", "train_dir", "prepared_dir", "out_dir", family=True,
-                     options={"--seed": {"type": int, "help": "this seed's run only, instead of params' seeds"}})
+                     options={"--seed": {"type": int, "required": True,
+                                         "help": "the training seed of train_dir (an imported checkpoint: 0)"}})
 
 
 def settings(params: dict, args: argparse.Namespace):
-    """(device name, CPU threads, checkpoint, [(seed, infer config)])."""
+    """(device name, (numerics, CPU threads), checkpoint, infer config)."""
     check_family(params, args.model, args.family)
     checkpoint = model_section(params, args.model)["infer"].get("checkpoint", "final")
-    run_seeds = [args.seed] if args.seed is not None else seeds(params)
-    configs = [(seed, families.load(args.family, "infer").config(params, args.model, seed)) for seed in run_seeds]
-    return params["runtime"]["device"], params["runtime"]["cpu_threads"], checkpoint, configs
+    config = families.load(args.family, "infer").config(params, args.model, args.seed)
+    return params["runtime"]["device"], numerics_setting(params, Path(__file__).stem), checkpoint, config
 
 
 def main():
@@ -35,12 +34,11 @@ def main():
     from pipeline.engine.testing import infer_seed
 
     args = parse()
-    device_name, threads, checkpoint, configs = settings(load_params(), args)
+    device_name, (_, threads), checkpoint, config = settings(load_params(), args)
     device = pick_device(device_name)
     configure(device, threads)
-    run_family = families.load(args.family, "infer").run
-    frames = sum(infer_seed(run_family, cfg, seed_dir(args.train_dir, seed), checkpoint, args.prepared_dir,
-                            seed_dir(args.out_dir, seed), device) for seed, cfg in configs)
+    frames = infer_seed(families.load(args.family, "infer").run, config, Path(args.train_dir), checkpoint,
+                        args.prepared_dir, Path(args.out_dir), device)
     return args.out_dir, {"device": str(device), "cpu_threads": threads, "frames": frames}
 
 

@@ -2,12 +2,12 @@
 into the shared prepared format (pipeline.data.index): synthetic (generated), the video
 benchmarks, MVTec AD, and the one-class digit sets (from scikit-learn).
 
-usage: python stages/prepare.py <dataset> <raw_dir> <out_dir>     params: prepare.<dataset>
+usage: python stages/prepare.py <dataset> <raw_dir> <out_dir>     params: prepare.<dataset>, runtime.numerics
 """
 import argparse
 from pathlib import Path
 
-from _common import arguments, run
+from _common import arguments, numerics_setting, run
 
 from pipeline.io import InputError
 from pipeline.params import load_params
@@ -21,6 +21,7 @@ def parse(argv=None) -> argparse.Namespace:
 def settings(params: dict, args: argparse.Namespace) -> dict:
     if args.dataset not in params["prepare"]:
         raise InputError(f"params.yaml: no section prepare.{args.dataset}")
+    numerics_setting(params, Path(__file__).stem)
     return dict(params["prepare"][args.dataset])
 
 

@@ -7,7 +7,7 @@ params: report (verdict rules), evaluation.level, and for the provenance table t
 import argparse
 from pathlib import Path
 
-from _common import arguments, run
+from _common import arguments, numerics_setting, run
 
 from pipeline.params import load_params, pick
 from pipeline.report.build import build_report
@@ -23,16 +23,25 @@ def parse(argv=None) -> argparse.Namespace:
 def settings(params: dict, args: argparse.Namespace):
     """(verdict rules, the run's settings as the provenance table prints them, the runs of
     this configuration: what the model lists and `released` name)."""
+    numerics_setting(params, Path(__file__).stem)
     rules = pick(ClaimSettings, {**params["report"], "level": params["evaluation"]["level"]}, "report")
-    return rules, {key: str(params[key]) for key in SETTINGS}, current_runs(params)
+    return rules, {key: str(_lookup(params, key)) for key in SETTINGS}, current_runs(params)
 
 
-def main() -> None:
+def _lookup(params: dict, dotted: str):
+    value = params
+    for part in dotted.split("."):
+        value = value[part]
+    return value
+
+
+def main():
     args = parse()
     claim_settings, shown, runs = settings(load_params(), args)
     build_report(Path(args.score_root), Path(args.figure_root), Path(args.out_dir), claim_settings, shown,
                  toy_root=Path(args.toy_root), runs=runs)
     print(f"wrote {Path(args.out_dir) / 'index.html'}")
+    return args.out_dir
 
 
 if __name__ == "__main__":

@@ -1,30 +1,34 @@
-"""train@<dataset>-<model> (and train_memory, train_clip, train_daad, ...): train one model,
-once per seed, through the engine's epoch loop with the model's family recipe.
+"""train@<dataset>-<model>-<seed> (and train_memory, train_clip, train_daad, ...): train one
+model with one training seed, through the engine's epoch loop with the model's family recipe.
+Each seed is a stage of its own: adding a seed trains only that seed.
 
-usage: python stages/train.py <dataset> <model> <prepared_dir> <out_dir> --family <family>
-params: seeds, runtime, speed.<family>, profile, profiles.<p>.<family>.{model,train,epochs.<dataset>},
-        models.<model>.{family,train} (+ supervision, memory_supervision for MNAD's memory variants)
+usage: python stages/train.py <dataset> <model> <prepared_dir> <out_dir> --seed <seed> --family <family>
+       --models <model list>
+params: runtime.{device,cpu_threads,numerics}, speed.<family>, profile,
+        profiles.<p>.<family>.{model,train,epochs.<dataset>}, models.<model>.{family,train}
+        (+ supervision, memory_supervision for MNAD's memory variants). runtime.num_workers is read
+        too but never changes a result (pipeline.params.RESULT_NEUTRAL), so it is not a dependency.
 """
 import argparse
+from pathlib import Path
 
-from _common import arguments, run
+from _common import arguments, numerics_setting, run
 
 from pipeline import families
-from pipeline.artifacts import seed_dir
 from pipeline.families import check_listing
-from pipeline.params import load_params, seeds
+from pipeline.params import load_params
 
 
 def parse(argv=None) -> argparse.Namespace:
-    return arguments(argv, "dataset", "model", "prepared_dir", "out_dir", family=True, model_list=True)
+    return arguments(argv, "dataset", "model", "prepared_dir", "out_dir", family=True, model_list=True,
+                     options={"--seed": {"type": int, "required": True, "help": "the training seed"}})
 
 
 def settings(params: dict, args: argparse.Namespace):
-    """Every param this stage reads: (device name, CPU threads, [(seed, recipe, loop config)])."""
+    """Every param this stage reads: (device name, (numerics, CPU threads), recipe, loop config)."""
     check_listing(params, args.model, args.family, args.models)
-    recipes = families.load(args.family, "train")
-    runs = [(seed, *recipes.recipe(params, args.dataset, args.model, seed)) for seed in seeds(params)]
-    return params["runtime"]["device"], params["runtime"]["cpu_threads"], runs
+    recipe, loop = families.load(args.family, "train").recipe(params, args.dataset, args.model, args.seed)
+    return params["runtime"]["device"], numerics_setting(params, Path(__file__).stem), recipe, loop
 
 
 def main():
@@ -32,12 +36,11 @@ def main():
     from pipeline.engine.runtime import configure, pick_device
 
     args = parse()
-    device_name, threads, runs = settings(load_params(), args)
+    device_name, (_, threads), recipe, loop = settings(load_params(), args)
     device = pick_device(device_name)
     configure(device, threads)
-    for seed, recipe, loop in runs:
-        print(f"training {args.dataset}/{args.model} seed {seed} on {device} ({threads} CPU threads)")
-        train(recipe, args.prepared_dir, seed_dir(args.out_dir, seed), loop, device)
+    print(f"training {args.dataset}/{args.model} seed {args.seed} on {device} ({threads} CPU threads)")
+    train(recipe, args.prepared_dir, args.out_dir, loop, device)
     return args.out_dir, {"device": str(device), "cpu_threads": threads}
 
 

@@ -110,7 +110,7 @@ def test_mvtec_preparer_and_per_category_models(tmp_path):
                         tmp_path / "infer" / "seed_0", torch.device("cpu"))
     epoch = facts["checkpoint_epoch"]
     assert epoch == 1 and len(frames) == 10 and np.isfinite(frames[["recon_error", "feature_error"]].to_numpy()).all()
-    _, metrics = evaluate(tmp_path / "infer", ScorePlan({"recon_error": 0.9, "feature_error": 0.1}))
+    _, metrics = evaluate([tmp_path / "infer" / "seed_0"], ScorePlan({"recon_error": 0.9, "feature_error": 0.1}))
     assert metrics["videos_in_macro"] == 2  # one AUROC per category, averaged: DAAD's MVTec protocol
 
 

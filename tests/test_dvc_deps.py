@@ -152,8 +152,16 @@ def _under(path: str, key: str) -> bool:
 
 
 def param_problems(reads: set[str], listed: list[str]) -> list[str]:
+    """A read key must lie under a listed one, unless it never changes a result
+    (pipeline.params.RESULT_NEUTRAL): such a key must not be listed, nor a section holding it."""
+    from pipeline.params import RESULT_NEUTRAL
+
+    neutral = [r for r in reads if r in RESULT_NEUTRAL]
+    reads = reads - set(neutral)
     problems = [f"reads {r} but lists no key above it" for r in sorted(reads) if not any(_under(r, k) for k in listed)]
     problems += [f"lists {k} but never reads it" for k in listed if not any(_under(r, k) for r in reads)]
+    problems += [f"lists {k}, which holds {r}: a key that never changes a result must leave the cache valid"
+                 for r in neutral for k in listed if _under(r, k)]
     return problems
 
 
@@ -263,6 +271,12 @@ def test_a_param_listed_but_not_read_or_read_but_not_listed_is_caught(stages, pa
     infer = next(s for s in stages if s["name"].startswith("infer_clip@"))
     reads = params_read(infer["script"], infer["argv"], params)
     assert "runtime.num_workers" not in reads  # infer lists runtime.device and .cpu_threads, not the section
+    # a train stage reads the loader's workers, which never change a result: listed nowhere
+    train = next(s for s in stages if s["name"].startswith("train_clip@"))
+    reads = params_read(train["script"], train["argv"], params)
+    assert "runtime.num_workers" in reads and param_problems(reads, train["params"]) == []
+    assert param_problems(reads, train["params"] + ["runtime"]) == [
+        "lists runtime, which holds runtime.num_workers: a key that never changes a result must leave the cache valid"]
 
 
 def test_tracked_params_record_leaves_and_whole_sections():

@@ -1,5 +1,6 @@
 """The DAG run for real: `dvc repro` on a tiny config in a temp git repo, then the cache
-behaviour the audit relies on (what re-runs when `lambda` or `supervision` changes)."""
+behaviour the audit relies on (what re-runs when `lambda`, `supervision`, `seeds` or a key
+that never changes a result changes)."""
 import json
 import os
 import subprocess
@@ -51,9 +52,14 @@ def tiny_params(params: dict) -> None:
 
 
 def _set_param(repo: Path, key: str, value) -> None:
+    """Set a params.yaml key (dotted: a key inside a section)."""
     path = repo / "params.yaml"
     params = yaml.safe_load(path.read_text())
-    params[key] = value
+    *sections, last = key.split(".")
+    section = params
+    for name in sections:
+        section = section[name]
+    section[last] = value
     path.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
@@ -104,24 +110,35 @@ def _output_hashes(repo: Path) -> dict[str, str]:
             for name, stage in yaml.safe_load(lock.read_text())["stages"].items() for out in stage.get("outs", [])}
 
 
-def test_a_forced_rerun_with_other_threads_and_load_gives_the_same_bytes(repo):
-    """Every family trained and scored again in new processes, with OMP_NUM_THREADS=1 (the
-    code fixes the thread count itself) and a busy process competing for the CPU: every
-    output of every stage (checkpoints, frames.csv, figures, report) hashes the same."""
+def test_a_forced_rerun_from_another_shell_and_under_load_gives_the_same_bytes(repo):
+    """Every family trained and scored again in new processes, from a shell that asks every
+    math library for other kernels and thread counts (the portable setting replaces them in
+    each stage process) and with a busy process competing for the CPU: every output of every
+    stage (checkpoints, frames.csv, figures, report) hashes the same, and every stage logged
+    that it computed with the portable setting."""
+    from test_numerics import HOSTILE
+
+    from pipeline.numerics import PORTABLE_ENV
+
     repo, env, dvc, _ = repo
     before = _output_hashes(repo)
     busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
-        _run(dvc + ["repro", "--force"], repo, dict(env, OMP_NUM_THREADS="1"))
+        _run(dvc + ["repro", "--force"], repo, dict(env, **HOSTILE))
     finally:
         busy.kill()
     after = _output_hashes(repo)
     assert len(before) > 30 and {k for k in before if before[k] != after.get(k)} == set()
+    logs = sorted((repo / "runs" / "timings").rglob("*.json"))
+    facts = {str(log.relative_to(repo)): json.loads(log.read_text())["numerics"] for log in logs}
+    assert len(facts) == len(_run(dvc + ["stage", "list", "--all", "--name-only"], repo, env).split())
+    assert {name for name, f in facts.items() if f["mode"] != "portable" or any(f[k] != v for k, v in PORTABLE_ENV.items())
+            or f.get("torch_cpu_capability", "AVX2") != "AVX2"} == set()
 
 
 def test_forcing_one_train_stage_leaves_everything_downstream_cached(repo):
     repo, env, dvc, _ = repo
-    stage = f"train_memory@synthetic-{MEMORY_MODELS[0]}"
+    stage = f"train_memory@synthetic-{MEMORY_MODELS[0]}-0"
     address = f"dag/train/dvc.yaml:{stage}"
     assert _stages_run(_run(dvc + ["repro", "--force", "--single-item", address], repo, env)) == {stage}
     assert _status(repo, env, dvc) == set()
@@ -147,11 +164,49 @@ def test_supervision_invalidates_only_memory_training_and_what_follows(repo):
     repo, env, dvc, _ = repo
     _set_param(repo, "supervision", True)
     status = _status(repo, env, dvc)
-    assert status == {f"train_memory@synthetic-{m}" for m in MEMORY_MODELS} | {"report"}
+    assert status == {f"train_memory@synthetic-{m}-0" for m in MEMORY_MODELS} | {"report"}
     ran = _stages_run(_run(dvc + ["repro"], repo, env))
-    expected = {f"{group}@synthetic-{m}" for group in ("train_memory", "infer_memory", "score_memory")
-                for m in MEMORY_MODELS}
-    assert ran == expected | {"report"}
+    expected = {f"{group}@synthetic-{m}-0" for group in ("train_memory", "infer_memory") for m in MEMORY_MODELS}
+    assert ran == expected | {f"score_memory@synthetic-{m}" for m in MEMORY_MODELS} | {"report"}
+
+
+def _score_stages(repo: Path, env, dvc) -> set[str]:
+    listed = _run(dvc + ["stage", "list", "--all", "--name-only"], repo, env).split()
+    return {_name(s) for s in listed if _name(s).startswith("score")}
+
+
+def test_a_seed_added_runs_only_its_own_stages_and_a_seed_removed_only_the_scores(repo):
+    """One stage per training seed: adding seed 1 trains and infers only seed 1 (every seed-0
+    stage stays cached) and re-scores; removing it again re-runs only the scores and the report,
+    which then read seed 0 alone although seed 1's folders are still on disk."""
+    repo, env, dvc, _ = repo
+    scores = _score_stages(repo, env, dvc)
+    _set_param(repo, "seeds", [0, 1])
+    status = _status(repo, env, dvc)
+    assert not any(name.endswith("-0") for name in status), "every seed-0 stage stays cached"
+    new_seed = {name for name in status if name.endswith("-1")}
+    assert {n.split("@")[0] for n in new_seed} >= {"train", "train_memory", "train_clip", "infer_memory", "infer_clip"}
+    assert status == new_seed | scores | {"report"}
+    ran = _stages_run(_run(dvc + ["repro"], repo, env))
+    assert ran == status
+    metrics = json.loads((repo / "runs/score/synthetic/pred_mem/metrics.json").read_text())
+    assert metrics["seeds"] == [0, 1] and len(metrics["auc_micro_per_seed"]) == 2
+    _set_param(repo, "seeds", [0])
+    assert _status(repo, env, dvc) == scores | {"report"}
+    assert _stages_run(_run(dvc + ["repro"], repo, env)) == scores | {"report"}
+    metrics = json.loads((repo / "runs/score/synthetic/pred_mem/metrics.json").read_text())
+    assert metrics["seeds"] == [0] and (repo / "runs/infer/synthetic/pred_mem/seed_1").is_dir()
+
+
+def test_loader_workers_change_no_stage(repo):
+    """runtime.num_workers never changes a result (pipeline.params.RESULT_NEUTRAL): no stage,
+    training included, depends on it."""
+    repo, env, dvc, _ = repo
+    _set_param(repo, "runtime.num_workers", 2)
+    try:
+        assert _status(repo, env, dvc) == set()
+    finally:
+        _set_param(repo, "runtime.num_workers", 0)
 
 
 def test_exp_run_with_lambda_reuses_training_and_exp_show_lists_auc(repo):
@@ -222,8 +277,8 @@ def test_repro_with_shanghaitech_and_mvtec_layouts_adds_their_rows(tmp_path):
     layouts.mvtec(repo / "data" / "raw" / "mvtec")
     env = workspace_env()
     ran = _stages_run(_run([sys.executable, "-m", "dvc", "repro"], repo, env))
-    assert {"prepare@shanghaitech", "train_memory@shanghaitech-pred_mem", "score@shanghaitech-recon",
-            "prepare_images@mvtec", "train_daad_images@mvtec-daad", "score_daad_images@mvtec-daad_ae"} <= ran
+    assert {"prepare@shanghaitech", "train_memory@shanghaitech-pred_mem-0", "score@shanghaitech-recon",
+            "prepare_images@mvtec", "train_daad_images@mvtec-daad-0", "score_daad_images@mvtec-daad_ae"} <= ran
     assert (repo / "runs" / "train" / "mvtec" / "daad" / "seed_0" / "bottle" / "final.pt").exists()  # per category
     table = pd.read_csv(repo / "reports" / "auc_table.csv")
     assert {"pred_mem", "recon"} <= set(table[table.dataset == "shanghaitech"].model)

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,7 +24,7 @@ def _mnad(infer_dir, lam, memory_term=True, test_time_update=True, memory=True):
     params = {"lambda": "paper", "models": {"m": {
         "train": {"memory": memory}, "infer": {"test_time_update": test_time_update},
         "score": {"lambda": lam, "memory_term": memory_term, "normalisation": "per_video"}}}}
-    return evaluate(infer_dir, score_plan(params, "m"))
+    return evaluate(sorted(Path(infer_dir).glob("seed_*")), score_plan(params, "m"))
 
 
 def _frames(seed):

@@ -84,12 +84,25 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _processes() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, whole command line), read from /proc (`ps` cuts command lines at
+    80 columns when its output is not a terminal, so a long interpreter path hid the worker)."""
+    found = {}
+    for proc in Path("/proc").iterdir():
+        try:
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            found[int(proc.name)] = (ppid, cmd)
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
 def _stage_worker(name: str) -> int | None:
     """The pid of the `dask worker` process whose child runs a stage script `name`."""
-    out = subprocess.run(["ps", "-eo", "pid,ppid,args"], capture_output=True, text=True).stdout.splitlines()[1:]
-    rows = [line.split(None, 2) for line in out]
-    parent = {int(pid): int(ppid) for pid, ppid, _ in rows}
-    args = {int(pid): cmd for pid, _, cmd in rows}
+    rows = _processes()
+    parent = {pid: ppid for pid, (ppid, _) in rows.items()}
+    args = {pid: cmd for pid, (_, cmd) in rows.items()}
     for pid, cmd in args.items():
         if name in cmd and "stages/" in cmd:
             up = parent.get(pid)
@@ -144,23 +157,20 @@ def test_a_failed_stage_stops_only_what_depends_on_it_and_a_rerun_finishes(tmp_p
     with client_for(workers=2) as client:
         run = reproduce(repo, client, echo=lines.append)
     states = {name: o.state for name, o in run.outcomes.items()}
-    assert states["train_clip@synthetic-memae"] == "failed"
-    assert {states[f"{k}_clip@synthetic-memae"] for k in ("infer", "score")} == {"blocked"}
-    assert states["report"] == "blocked"
-    assert {name for name, state in states.items() if state != "done"} == {
-        "train_clip@synthetic-memae", "infer_clip@synthetic-memae", "score_clip@synthetic-memae", "report"}
+    chain = {"train_clip@synthetic-memae-0", "infer_clip@synthetic-memae-0", "score_clip@synthetic-memae", "report"}
+    assert states["train_clip@synthetic-memae-0"] == "failed"
+    assert {states[name] for name in chain - {"train_clip@synthetic-memae-0"}} == {"blocked"}
+    assert {name for name, state in states.items() if state != "done"} == chain
     [error] = [line for line in lines if line.startswith("error:")]
-    assert "train_clip@synthetic-memae" in error and "runs/logs/train_clip@synthetic-memae.log" in error
+    assert "train_clip@synthetic-memae-0" in error and "runs/logs/train_clip@synthetic-memae-0.log" in error
     # the siblings are recorded; fixing the cause and rerunning does only what is missing
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["models"]["memae"]["train"]["num_items"] = 20
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    assert _status(repo, env, DVC) == {"train_clip@synthetic-memae", "infer_clip@synthetic-memae",
-                                       "score_clip@synthetic-memae", "report"}
+    assert _status(repo, env, DVC) == chain
     with client_for(workers=2) as client:
         again = reproduce(repo, client, echo=lambda line: None)
-    assert {n for n, o in again.outcomes.items() if o.state == "done"} == {
-        "train_clip@synthetic-memae", "infer_clip@synthetic-memae", "score_clip@synthetic-memae", "report"}
+    assert {n for n, o in again.outcomes.items() if o.state == "done"} == chain
     assert again.ok and _status(repo, env, DVC) == set()
 
 
@@ -201,16 +211,23 @@ def test_ctrl_c_stops_the_running_stages_and_records_nothing_half_done(workspace
     assert _stages_run(_run(DVC + ["repro"], repo, env)) == changed, "dvc repro finishes exactly what was missing"
 
 
-def test_the_plan_lists_what_would_run_and_calibrates_on_this_machine(workspace, env):
-    table = workspace / "throughput.json"
-    out = _run(MEMAUDIT + ["plan", "--calibrate", str(table), "--workers", "2"], workspace, env)
-    rates = json.loads(table.read_text())
-    assert set(rates["rates"]) == {"mnad/prediction", "mnad/reconstruction", "clip_ae", "daad", "image_ae"}
-    assert all(train > 0 and test > 0 for train, test in rates["rates"].values())
-    assert "calibrated" in out and "train_memory@synthetic-pred_mem" in out and "makespan on 2 workers" in out
+def test_the_plan_lists_what_would_run_measured_on_this_machine_and_cached(workspace, env):
+    """Without a table the plan measures the device the params select (here the CPU), once:
+    a second plan reuses the cached measurement, `--calibrate` measures again."""
+    out = _run(MEMAUDIT + ["plan", "--workers", "2"], workspace, env)
+    [cached] = (workspace / "runs" / "plan").glob("calibration-*.json")
+    table = json.loads(cached.read_text())
+    assert set(table["rates"]) == {"mnad/prediction", "mnad/reconstruction", "clip_ae", "daad", "image_ae"}
+    assert all(train > 0 and test > 0 for train, test in table["rates"].values())
+    assert table["stage_seconds"] > 0 and set(table["score_seconds"]) == {"mnad", "clip_ae", "daad", "image_ae"}
+    assert "calibrating" in out and "train_memory@synthetic-pred_mem-0" in out and "makespan on 2 workers" in out
     # nothing has run yet: every stage of the DAG is listed, once
     rows = [line.split("|")[1].strip() for line in out.splitlines()
             if line.startswith("| ") and not line.startswith(("| stage", "| ---"))]
     listed = [line.split()[0].rsplit(":", 1)[-1] for line in _run(DVC + ["stage", "list", "--all"], workspace,
                                                                     env).splitlines() if line.strip()]
     assert sorted(rows) == sorted(listed)
+    again = _run(MEMAUDIT + ["plan", "--summary"], workspace, env)
+    assert "calibrating" not in again and table["source"] in again
+    official = _run(MEMAUDIT + ["plan", "--summary", "--throughput", "official"], workspace, env)
+    assert "published figures" in official

@@ -26,9 +26,11 @@ def test_npz_bytes_do_not_depend_on_the_clock(tmp_path, monkeypatch):
 
 
 def test_wall_times_go_outside_the_stage_outputs():
-    assert timing_file(Path("runs/train/synthetic/pred")) == Path("runs/timings/train/synthetic/pred.json")
+    assert timing_file(Path("runs/train/synthetic/pred/seed_1")) == Path("runs/timings/train/synthetic/pred/seed_1.json")
     assert timing_file(Path("runs/toy/daad")) == Path("runs/timings/toy/daad.json")
-    assert timing_file(Path("reports")) is None
+    assert timing_file(Path("data/prepared/synthetic")) == Path("runs/timings/prepare/synthetic.json")
+    assert timing_file(Path("reports")) == Path("runs/timings/report.json")
+    assert timing_file(Path("elsewhere/out")) is None
 
 
 def test_a_stage_collects_garbage_while_main_runs():

@@ -55,5 +55,5 @@ def test_one_model_per_class_end_to_end(digits, tmp_path):
     frames, facts = run(ImageInferConfig(), tmp_path / "train", "final", digits, tmp_path / "infer" / "seed_0",
                         torch.device("cpu"))
     assert facts["checkpoint_epoch"] == 2 and frames.video.nunique() == 10 and np.isfinite(frames.recon_error).all()
-    _, metrics = evaluate(tmp_path / "infer", ScorePlan({"recon_error": 1.0}))
+    _, metrics = evaluate([tmp_path / "infer" / "seed_0"], ScorePlan({"recon_error": 1.0}))
     assert metrics["videos_in_macro"] == 10 and 0 <= metrics["auc_macro"] <= 1

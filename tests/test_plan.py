@@ -3,32 +3,38 @@ dataset sizes, the list-schedule makespan, stage names, and which GPU a worker's
 import pytest
 
 from pipeline.fanout.execute import gpu_of
-from pipeline.fanout.cluster import gpu_worker_names
+from pipeline.fanout.cluster import gpu_worker_names, parse_gpus, visible_gpus
 from pipeline.fanout.plan import FIXED_SECONDS, OFFICIAL_2080TI, makespan, stage_cost, stage_kind
+from pipeline.io import InputError
 from pipeline.params import load_params
 
 from conftest import ROOT
 
 
 def test_stage_names_split_into_kind_dataset_and_model():
-    assert stage_kind("train_memory@shanghaitech-pred_mem") == ("train", "shanghaitech", "pred_mem")
-    assert stage_kind("infer_clip@ped2-lntra_skip") == ("infer", "ped2", "lntra_skip")
+    assert stage_kind("train_memory@shanghaitech-pred_mem-2") == ("train", "shanghaitech", "pred_mem")
+    assert stage_kind("infer_clip@ped2-lntra_skip-0") == ("infer", "ped2", "lntra_skip")
+    assert stage_kind("score_clip@ped2-lntra_skip") == ("score", "ped2", "lntra_skip")
+    assert stage_kind("infer_released@ped2-pred_mem") == ("infer", "ped2", "pred_mem")
     assert stage_kind("prepare@synthetic") == ("prepare", "synthetic", None)
     assert stage_kind("report") == ("report", None, None)
 
 
-def test_training_work_is_clips_times_epochs_times_seeds_at_the_published_size(tmp_path):
+def test_training_work_is_clips_times_epochs_of_one_seed_at_the_published_size(tmp_path):
     params = load_params(ROOT / "params.yaml")
     params.update(profile="paper", seeds=[0, 1, 2])
     rates = {"mnad/prediction": (10.0, 100.0), "clip_ae": (5.0, 50.0)}
     # Ped2: 2,550 training frames in 16 videos; prediction clips span 5 frames: 2550 - 16 * 4 = 2486
-    cost = stage_cost("train_memory@ped2-pred_mem", params, rates, tmp_path)
-    assert cost.units == 2486 * 60 * 3 and cost.seconds == pytest.approx(FIXED_SECONDS + 2486 * 60 * 3 / 10.0)
+    cost = stage_cost("train_memory@ped2-pred_mem-1", params, rates, tmp_path)
+    assert cost.units == 2486 * 60 and cost.seconds == pytest.approx(FIXED_SECONDS + 2486 * 60 / 10.0)
     # LNTRA's own paper setting: 60 epochs (its by_profile), 16-frame clips: 2550 - 16 * 15
-    assert stage_cost("train_clip@ped2-lntra_skip", params, rates, tmp_path).units == (2550 - 16 * 15) * 60 * 3
+    assert stage_cost("train_clip@ped2-lntra_skip-0", params, rates, tmp_path).units == (2550 - 16 * 15) * 60
     # a memory model is scored twice (the test-time-update ablation): Ped2's 2,010 test frames
-    infer = stage_cost("infer_memory@ped2-pred_mem", params, rates, tmp_path)
-    assert infer.units == 2010 * 3 * 2 and infer.seconds == pytest.approx(FIXED_SECONDS + 2010 * 6 / 100.0)
+    infer = stage_cost("infer_memory@ped2-pred_mem-2", params, rates, tmp_path)
+    assert infer.units == 2010 * 2 and infer.seconds == pytest.approx(FIXED_SECONDS + 2010 * 2 / 100.0)
+    # a table may carry its own fixed cost per stage (a calibration measures it)
+    assert stage_cost("train_memory@ped2-pred_mem-1", params, {**rates, "stage_seconds": 2.0},
+                      tmp_path).seconds == pytest.approx(2.0 + 2486 * 60 / 10.0)
 
 
 def test_the_official_anchor_is_the_reports_own_table_1():
@@ -47,9 +53,25 @@ def test_makespan_of_a_list_schedule_by_hand():
 
 
 def test_a_local_gpu_worker_sees_only_its_gpu():
-    assert gpu_worker_names([0, 2]) == ["gpu0", "gpu2"]
-    assert gpu_worker_names([1], per_gpu=2) == ["gpu1-0", "gpu1-1"]
-    assert [gpu_of(n) for n in ("gpu0", "gpu2", "gpu1-1", "cpu0", "node3")] == ["0", "2", "1", None, None]
+    assert gpu_worker_names(["0", "2"]) == ["gpu0", "gpu2"]
+    assert gpu_worker_names(["1"], per_gpu=2) == ["gpu1.0", "gpu1.1"]
+    uuid = "GPU-5d3c1b2a-0f1e-4c3b-9a8d-7e6f5a4b3c2d"
+    assert [gpu_of(n) for n in ("gpu0", "gpu2", "gpu1.1", f"gpu{uuid}.0", "cpu0", "node3")] == [
+        "0", "2", "1", uuid, None, None]
+
+
+def test_gpus_are_those_the_shell_exposes():
+    """Under CUDA_VISIBLE_DEVICES=2,3 `--gpus all` is physical GPUs 2 and 3 (not 0 and 1, which
+    the user excluded), `--gpus 1` the second of them; CUDA's own parsing stops at the first
+    entry it cannot read, and so does ours."""
+    shell = {"CUDA_VISIBLE_DEVICES": "2,3"}
+    assert parse_gpus("all", shell) == ["2", "3"] and parse_gpus("1", shell) == ["3"]
+    assert [gpu_of(n) for n in gpu_worker_names(parse_gpus("all", shell), per_gpu=2)] == ["2", "2", "3", "3"]
+    assert visible_gpus({"CUDA_VISIBLE_DEVICES": "1,x,2"}) == ["1"]
+    with pytest.raises(InputError, match="there is no GPU 2"):
+        parse_gpus("0,2", shell)
+    with pytest.raises(InputError, match="no CUDA device is visible"):
+        parse_gpus("all", {"CUDA_VISIBLE_DEVICES": ""})
 
 
 def test_a_stage_on_a_dask_worker_gets_the_shells_thread_settings_not_the_nannys(monkeypatch):

@@ -7,6 +7,7 @@ import random
 import numpy as np
 import torch
 
+from pipeline import numerics
 from pipeline.io import InputError
 
 
@@ -26,13 +27,15 @@ def configure(device: torch.device, cpu_threads: int) -> None:
 
     CPU: a fixed intra-op thread count (how reductions are split across threads, and so
     their float rounding, depends on it: with OMP_NUM_THREADS=1 instead of 2 every
-    family's first-epoch loss differs, while load from other processes changes nothing).
+    family's first-epoch loss differs, while load from other processes changes nothing),
+    for torch and for every BLAS pool NumPy holds (pipeline.numerics.pin_threads); which
+    kernels run is set before torch loads (pipeline.numerics, stages/_common.py).
     Every op used has a deterministic CPU kernel, so torch.use_deterministic_algorithms(True)
     holds (an op without one would stop the stage rather than vary).
     CUDA: cuDNN in deterministic mode; ops without a deterministic CUDA kernel (the
     backward of transposed convolutions and max-pooling use atomic adds) only warn, and
     stay nondeterministic at float-rounding level."""
-    torch.set_num_threads(cpu_threads)
+    numerics.pin_threads(cpu_threads)
     if device.type == "cuda":
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.backends.cudnn.deterministic = True

@@ -1,5 +1,5 @@
 """One model's inference outputs (one folder per training seed) -> per-frame scores and AUC
-metrics: mean and standard deviation over seeds, a bootstrap interval over test videos,
+metrics: mean and standard deviation over seeds, an interval over test videos and seeds,
 and what the family's ScorePlan (pipeline.evaluation.plan) asks for besides: inference-time
 ablations that need no retraining, a sweep of a two-term score's weight."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.artifacts import FRAMES, seed_dirs
+from pipeline.artifacts import FRAMES, seed_of
 from pipeline.evaluation.metrics import anomaly_kinds, frame_aucs, rank_auc, type_subset
 from pipeline.evaluation.paired import LEVEL, auc_estimate, runs_from_frames
 from pipeline.evaluation.scores import LOW_IS_ABNORMAL, constant_videos, weighted_score
@@ -79,11 +79,10 @@ def weight_sweep(frames_per_seed: list[pd.DataFrame], pair: tuple[str, str], nor
     return rows
 
 
-def evaluate(infer_dir: str | Path, plan: ScorePlan, level: float = LEVEL) -> tuple[pd.DataFrame, dict]:
-    """Returns the per-frame scores of every seed (the configured score, and one
-    `score:<label>` column per ablation, which the report's paired comparisons resample)
-    and the metrics."""
-    folders = seed_dirs(infer_dir)
+def evaluate(folders: list[Path], plan: ScorePlan, level: float = LEVEL) -> tuple[pd.DataFrame, dict]:
+    """`folders`: one inference output per training seed (pipeline.artifacts.seed_dir). Returns
+    the per-frame scores of every seed (the configured score, and one `score:<label>` column
+    per ablation, which the report's paired comparisons resample) and the metrics."""
     frames = [_read(d / FRAMES) for d in folders]
     scored = [f.assign(score=weighted_score(f, plan.terms, plan.normalisation)) for f in frames]
     per_seed = [frame_aucs(f) for f in scored]
@@ -91,7 +90,7 @@ def evaluate(infer_dir: str | Path, plan: ScorePlan, level: float = LEVEL) -> tu
     metrics = {"lambda": plan.lam, "score": describe_terms(plan.terms), "score_terms": plan.terms,
                "normalisation": plan.normalisation, "test_time_update": plan.test_time_update,
                "memory_term": plan.lam is not None, **_mean_metrics(per_seed),
-               "seeds": [int(d.name.split("_")[1]) for d in folders],
+               "seeds": [seed_of(d) for d in folders],
                "auc_micro_per_seed": micro, "auc_macro_per_seed": [m["auc_macro"] for m in per_seed],
                "auc_micro_std": None if None in micro else float(np.std(micro)),
                "ablations": {}, **plan.extra}

@@ -2,23 +2,36 @@
 same test videos, over both sources of variation behind a measured AUC.
 
     test videos   frames of one video are not independent (a score drifts with the scene,
-                  an anomaly spans many frames), so the unit is the video: the variance of a
-                  statistic across test sets is the leave-one-video-out (cluster) jackknife
-                  variance, with V - 1 degrees of freedom. Both models are left without the
-                  same video, so what they share (hard videos, easy videos) cancels out of
-                  their difference.
-    training      each seed is one draw of the training run: the variance of a mean over S
-                  seeds is their sample variance / S, with S - 1 degrees of freedom; for two
-                  models with their own training runs, each model's; for two that share them
-                  (an ablation at inference time of the same networks), that of the per-seed
-                  differences.
+                  an anomaly spans many frames), so the unit is the video
+    training      each seed is one draw of the training run
+    both          a seed does better on some videos than another seed does: the seed x
+                  video interaction
 
-The variances add, and the interval is estimate +- t * SE with Welch-Satterthwaite degrees
-of freedom: few videos or few seeds widen it by the t quantile. That keeps its coverage at
-the embedded default's 5 and 15 videos, where a percentile bootstrap under-covers
-(benchmarks/verdict_calibration.py; benchmarks/RESULTS.md). With fewer than two seeds the
-training part cannot be estimated: such an interval covers test-set variation only, and the
-verdicts say so instead of judging (pipeline.report.verdicts).
+A model's statistic is the mean over its S seeds of its statistic on all V test videos. Its
+variance over new test sets and new training runs is, in the two-way random model
+x_sv = m + a_s + b_v + g_sv, var(a)/S + var(b)/V + var(g)/(S V). The statistic of one seed is
+not a sum over videos (a pooled AUC is not), so each seed's leave-one-video-out (jackknife)
+pseudo-values P_sv stand in for x_sv, and the three terms are estimated from the two-way
+table of P (as a two-way ANOVA does):
+
+    videos        the jackknife variance of the seed-mean statistic, var_v(P_.v) / V:
+                  var(b)/V + var(g)/(S V)
+    seeds         the seeds' sample variance of their statistics / S: var(a)/S + var(g)/(S V)
+    interaction   the table's residual mean square / (S V): var(g)/(S V), counted in both of
+                  the above, so subtracted once (the videos term net of it is kept at 0 or more)
+
+For a difference of two models with their own training runs: the videos term of the
+per-video differences of their pseudo-values net of each model's interaction, each model's
+seeds term; for two scorings of the same training runs (an ablation at inference time), the
+two-way table of the per-seed differences. The interval is estimate +- t x SE with
+Satterthwaite's degrees of freedom over the terms, and never more than the seeds terms have
+when they carry most of the variance (seed_limited_df): with three seeds a 2-df variance
+estimate decides the interval, and
+Satterthwaite's degrees of freedom, computed from that same noisy estimate, would be too
+many exactly when it came out small. With fewer than two seeds the training part cannot be
+estimated: such an interval covers test-set variation only, and the verdicts say so instead
+of judging (pipeline.report.verdicts). benchmarks/verdict_calibration.py checks coverage
+and error rates on simulated score sets with known truth.
 
 Statistics: the pooled (micro) AUC of the kept videos' frames (the official evaluations),
 the macro AUC (mean of per-video AUCs; per-category AUROC on MVTec AD and the digit sets),
@@ -122,6 +135,7 @@ class Difference:
     seeds: tuple[int, int]        # training seeds behind A and B
     shared: bool = False          # A and B share their training runs (seeds paired)
     level: float = LEVEL
+    per_seed: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())   # each model's statistic per seed, all videos
 
     @property
     def estimate(self) -> float | None:
@@ -144,18 +158,48 @@ def _p_value(estimate, margin, se, df) -> float | None:
     return float(stats.t.sf((estimate - margin) / se, df))
 
 
-def t_interval(value: float, parts: list[tuple[float, int]], level: float = LEVEL
+@dataclass(frozen=True)
+class Term:
+    """One part of a variance: its value (negative: a part counted twice elsewhere and taken
+    off once) and its degrees of freedom; `seeds`: a part estimated from seed variation alone."""
+    variance: float
+    df: float
+    seeds: bool = False
+
+
+def satterthwaite_df(terms: list[Term]) -> float:
+    """Satterthwaite's degrees of freedom of a sum of independent mean-square terms (a term
+    with a negative coefficient counts by its square, as any other)."""
+    variance = sum(t.variance for t in terms)
+    denominator = sum(t.variance ** 2 / t.df for t in terms if t.variance != 0)
+    return float(variance ** 2 / denominator) if denominator > 0 else float(sum(t.df for t in terms))
+
+
+def seed_limited_df(terms: list[Term]) -> float:
+    """Satterthwaite's degrees of freedom, but never more than the seed terms have together
+    when they carry more than half of the variance. Satterthwaite's value is computed from
+    the estimated variances, and a 2-df seed estimate that came out small raises it exactly
+    when the interval is already too narrow (its coverage fell to 92.7% on simulated linear
+    statistics with normal seed effects; benchmarks/verdict_calibration.py)."""
+    df = satterthwaite_df(terms)
+    variance = sum(t.variance for t in terms)
+    seed_terms = [t for t in terms if t.seeds]
+    if seed_terms and variance > 0 and sum(t.variance for t in seed_terms) > 0.5 * variance:
+        df = min(df, float(sum(t.df for t in seed_terms)))
+    return df
+
+
+def t_interval(value: float, terms: list[Term], level: float = LEVEL
                ) -> tuple[float | None, float | None, float | None, float | None]:
-    """(lo, hi, se, df) of value +- t * SE from independent variance parts (variance, degrees
-    of freedom); Welch-Satterthwaite degrees of freedom. No part: no interval."""
-    parts = [(v, df) for v, df in parts if df >= 1]
-    if not parts:
+    """(lo, hi, se, df) of value +- t * SE from the variance terms. No term: no interval."""
+    terms = [t for t in terms if t.df >= 1]
+    if not terms:
         return None, None, None, None
-    variance = sum(v for v, _ in parts)
+    variance = sum(t.variance for t in terms)
+    if variance <= 0:
+        return value, value, 0.0, float(sum(t.df for t in terms))
     se = float(np.sqrt(variance))
-    if variance == 0:
-        return value, value, 0.0, float(sum(df for _, df in parts))
-    df = float(variance ** 2 / sum(v ** 2 / df for v, df in parts if v > 0))
+    df = seed_limited_df(terms)
     half = float(stats.t.ppf(1 - (1 - level) / 2, df)) * se
     return value - half, value + half, se, df
 
@@ -166,59 +210,105 @@ def jackknife_variance(values: np.ndarray) -> float:
     return float((n - 1) / n * ((values - values.mean()) ** 2).sum())
 
 
-def _leave_one_out(statistic: Callable[[np.ndarray], float | None], videos: int) -> np.ndarray | None:
-    """The statistic with each video left out in turn; None if any is undefined."""
-    values = [statistic(np.delete(np.arange(videos), i)) for i in range(videos)]
-    return None if any(v is None for v in values) else np.array(values)
+@dataclass(frozen=True)
+class SeedTable:
+    """One model's statistic per seed on every test video (`full`, shape S) and its
+    leave-one-video-out pseudo-values (`pseudo`, S x V: V * full - (V - 1) * left-out value)."""
+    full: np.ndarray
+    pseudo: np.ndarray | None     # None: fewer than 2 videos, or a left-out video takes a class with it
+
+    def __sub__(self, other: "SeedTable") -> "SeedTable":   # the same seeds, paired
+        pseudo = None if self.pseudo is None or other.pseudo is None else self.pseudo - other.pseudo
+        return SeedTable(self.full - other.full, pseudo)
 
 
-def _mean_over(stat: Statistic, seeds, keep) -> float | None:
-    values = [stat.value(s, keep) for s in seeds]
-    return None if any(v is None for v in values) else float(np.mean(values))
+def seed_table(stat: Statistic, seeds: list[int]) -> SeedTable | None:
+    """None when the statistic is undefined for a seed on all videos."""
+    every = np.arange(stat.videos)
+    full = [stat.value(s, every) for s in seeds]
+    if not full or any(v is None for v in full):
+        return None
+    full = np.array(full, dtype=float)
+    if stat.videos < 2:
+        return SeedTable(full, None)
+    loo = [[stat.value(s, np.delete(every, v)) for v in range(stat.videos)] for s in seeds]
+    if any(v is None for row in loo for v in row):
+        return SeedTable(full, None)
+    return SeedTable(full, stat.videos * full[:, None] - (stat.videos - 1) * np.array(loo, dtype=float))
+
+
+def _interaction(pseudo: np.ndarray) -> Term | None:
+    """The seed x video residual mean square of a pseudo-value table, / (S V): the part both
+    the videos term and the seeds term hold."""
+    seeds, videos = pseudo.shape
+    if seeds < 2 or videos < 2:
+        return None
+    residual = pseudo - pseudo.mean(axis=1, keepdims=True) - pseudo.mean(axis=0, keepdims=True) + pseudo.mean()
+    mean_square = float((residual ** 2).sum() / ((seeds - 1) * (videos - 1)))
+    return Term(-mean_square / (seeds * videos), (seeds - 1) * (videos - 1))
+
+
+def _seed_term(full: np.ndarray) -> Term | None:
+    return Term(float(np.var(full, ddof=1)) / len(full), len(full) - 1, seeds=True) if len(full) > 1 else None
+
+
+def variance_terms(video_means: np.ndarray, seed_tables: list[SeedTable]) -> list[Term]:
+    """The terms of a statistic's variance: videos (jackknife of `video_means`, the per-video
+    pseudo-values of the seed-mean statistic, or of the difference of two) net of each
+    table's seed x video interaction, which the seeds terms hold too; then each table's
+    seeds. The net videos term is kept at 0 or more and keeps the videos' V - 1 degrees of
+    freedom: a difference of mean squares given Satterthwaite's degrees of freedom can have
+    fewer than one (simulated: intervals of any width with 5 videos), a known weakness."""
+    videos = len(video_means)
+    interaction = sum(t.variance for table in seed_tables if table.pseudo is not None
+                      for t in [_interaction(table.pseudo)] if t is not None)
+    video = Term(max(0.0, float(np.var(video_means, ddof=1)) / videos + interaction), videos - 1)
+    seeds = [t for table in seed_tables for t in [_seed_term(table.full)] if t is not None]
+    return [video, *seeds]
 
 
 def estimate(stat: Statistic, level: float = LEVEL) -> Estimate:
     """One model's statistic with its interval over test videos and seeds."""
-    every = np.arange(stat.videos)
-    per_seed = [stat.value(s, every) for s in stat.seeds]
-    if any(v is None for v in per_seed):
+    table = seed_table(stat, stat.seeds)
+    if table is None:
         return Estimate(None, None, None, None, None, (), level)
-    value = float(np.mean(per_seed))
-    loo = _leave_one_out(lambda keep: _mean_over(stat, stat.seeds, keep), stat.videos) if stat.videos > 1 else None
-    if loo is None:
-        return Estimate(value, None, None, None, None, tuple(per_seed), level)
-    parts = [(jackknife_variance(loo), stat.videos - 1)]
-    if len(per_seed) > 1:
-        parts.append((float(np.var(per_seed, ddof=1)) / len(per_seed), len(per_seed) - 1))
-    lo, hi, se, df = t_interval(value, parts, level)
-    return Estimate(value, lo, hi, se, df, tuple(per_seed), level)
+    value, per_seed = float(table.full.mean()), tuple(float(v) for v in table.full)
+    if table.pseudo is None:
+        return Estimate(value, None, None, None, None, per_seed, level)
+    lo, hi, se, df = t_interval(value, variance_terms(table.pseudo.mean(axis=0), [table]), level)
+    return Estimate(value, lo, hi, se, df, per_seed, level)
 
 
 def difference(a: Statistic, b: Statistic, shared: bool = False, level: float = LEVEL) -> Difference:
     """A - B on the same videos (`a.videos == b.videos`, in the same order). `shared`: A and
     B are the same training runs (pair them by seed; only common seeds are used)."""
     seeds_a, seeds_b = (a.seeds, b.seeds) if not shared else ([s for s in a.seeds if s in b.seeds],) * 2
-    every = np.arange(a.videos)
-    full_a, full_b = ([stat.value(s, every) for s in seeds] for stat, seeds in ((a, seeds_a), (b, seeds_b)))
+    table_a, table_b = seed_table(a, seeds_a), seed_table(b, seeds_b)
     counts = (len(seeds_a), len(seeds_b))
-    if any(v is None for v in full_a + full_b) or not full_a or not full_b:
+    if table_a is None or table_b is None:
         return Difference(None, None, None, None, None, None, counts, shared, level)
-    mean_a, mean_b = float(np.mean(full_a)), float(np.mean(full_b))
+    mean_a, mean_b = float(table_a.full.mean()), float(table_b.full.mean())
+    per_seed = (tuple(float(v) for v in table_a.full), tuple(float(v) for v in table_b.full))
+    if table_a.pseudo is None or table_b.pseudo is None:
+        return Difference(mean_a, mean_b, None, None, None, None, counts, shared, level, per_seed)
+    if shared:
+        paired = table_a - table_b
+        terms = variance_terms(paired.pseudo.mean(axis=0), [paired])
+    else:
+        terms = variance_terms(table_a.pseudo.mean(axis=0) - table_b.pseudo.mean(axis=0), [table_a, table_b])
+    lo, hi, se, df = t_interval(mean_a - mean_b, terms, level)
+    return Difference(mean_a, mean_b, lo, hi, se, df, counts, shared, level, per_seed)
 
-    def both(keep):
-        va, vb = _mean_over(a, seeds_a, keep), _mean_over(b, seeds_b, keep)
-        return None if va is None or vb is None else va - vb
-    loo = _leave_one_out(both, a.videos) if a.videos > 1 else None
-    if loo is None:
-        return Difference(mean_a, mean_b, None, None, None, None, counts, shared, level)
-    parts = [(jackknife_variance(loo), a.videos - 1)]
-    if shared and len(full_a) > 1:
-        per_seed = np.array(full_a) - np.array(full_b)
-        parts.append((float(np.var(per_seed, ddof=1)) / len(per_seed), len(per_seed) - 1))
-    elif not shared:
-        parts += [(float(np.var(full, ddof=1)) / len(full), len(full) - 1) for full in (full_a, full_b) if len(full) > 1]
-    lo, hi, se, df = t_interval(mean_a - mean_b, parts, level)
-    return Difference(mean_a, mean_b, lo, hi, se, df, counts, shared, level)
+
+def seed_interval(per_seed, level: float = LEVEL) -> tuple[float | None, float | None]:
+    """The mean over seeds +- t(S - 1) x sd / sqrt(S): the training runs' spread on this one
+    test set (no test-video resampling): what the chance gate and reported numbers use."""
+    values = [float(v) for v in per_seed if v is not None]
+    if len(values) < 2:
+        return None, None
+    half = float(stats.t.ppf(1 - (1 - level) / 2, len(values) - 1)) * float(np.std(values, ddof=1)) / np.sqrt(len(values))
+    mean = float(np.mean(values))
+    return mean - half, mean + half
 
 
 def common_videos(*runs: Runs) -> list[str]:

@@ -1,11 +1,29 @@
-"""A throughput table measured here: each family's network at the current profile, a few
-timed training steps (its own recipe's step: losses, optimiser, memory update) and test
-forward passes on random inputs of the right shape, on this machine's device. Written as
-JSON for `memaudit plan --throughput` / `memaudit repro --throughput`."""
+"""A throughput table measured on the device the params select, for `memaudit plan` and
+`memaudit repro --throughput`: what each stage of the DAG costs here, from the code the
+stages run.
+
+    stage_seconds    a train or infer stage's fixed cost: a new process importing what the
+                     train and infer stages import (torch, pandas, the engine)
+    rates            per family (and MNAD task): training samples/s, a few timed steps of the
+                     family's own training step on batches of the profile's size; test
+                     frames/s, the family's own inference (its scorer, MNAD's test-time
+                     memory update and second pass included) over generated test videos: the
+                     rate from one video against three, so model loading and first calls
+                     are not counted per frame
+    infer_seconds    per family: what an inference costs besides its frames (loading, first calls)
+    score_seconds    per family: the score stage itself (scores, intervals, figures) run on
+                     that inference's output
+
+Written as JSON (`rates`, `stage_seconds`, `score_seconds`, `source`). Cached per machine and
+setting (pipeline.fanout.plan.calibration_file): re-measured with `memaudit plan --calibrate`.
+"""
 from __future__ import annotations
 
 import json
 import platform
+import subprocess
+import sys
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -14,7 +32,9 @@ import torch
 
 MODELS = {"mnad/prediction": ("mnad", "pred_mem"), "mnad/reconstruction": ("mnad", "recon_mem"),
           "clip_ae": ("clip_ae", "memae"), "daad": ("daad", "daad_adv"), "image_ae": ("image_ae", "memae_img")}
-STEPS = 3   # timed steps per family, after one untimed
+STEPS = 5   # timed training steps per family, after one untimed
+IMPORTS = ("import sys; sys.path[:0] = ['stages', '.']; import _common, torch, pandas; "
+           "import pipeline.engine.loop, pipeline.engine.testing")
 
 
 def _batch(family: str, recipe, size: int, batch: int):
@@ -37,34 +57,94 @@ def _timed(fn, steps: int, device: torch.device) -> float:
     return (time.perf_counter() - start) / steps
 
 
-def calibrate(params: dict, out: Path, steps: int = STEPS) -> str:
+def _process_seconds(code: str, cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], cwd=cwd, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def _test_videos(params: dict, family: str, root: Path, videos: int) -> Path:
+    """A prepared dataset of generated frames with `videos` test videos (image categories for
+    the one-class family), at the embedded sets' settings."""
+    from pipeline.data.index import write_dataset
+
+    if family == "image_ae":
+        from pipeline.data.digits import DigitsConfig, oneclass_records
+
+        records = oneclass_records(DigitsConfig(**params["prepare"]["digits"]))
+        keep = sorted({r.video for r in records})[:videos]
+        write_dataset(root, "digits", [r for r in records if r.video in keep])
+        return root
+    from pipeline.data.synthetic import SyntheticConfig, generate
+
+    records = generate(SyntheticConfig(**{**params["prepare"]["synthetic"], "train_videos": 1,
+                                          "test_videos_per_type": videos}))
+    write_dataset(root, "synthetic", [r for r in records if r.split == "train"] +
+                  [r for r in records if r.split == "test"][:videos])
+    return root
+
+
+def calibrate(params: dict, out: Path, root: Path = Path("."), steps: int = STEPS) -> dict:
+    """Measure every family on the device `runtime.device` selects; write the table to `out`."""
     from pipeline import families
+    from pipeline.data.index import PreparedDataset
     from pipeline.engine import distributed
+    from pipeline.engine.checkpoints import save_checkpoint
     from pipeline.engine.loop import StepContext
     from pipeline.engine.runtime import configure, pick_device
+    from pipeline.engine.testing import infer_seed
 
     device = pick_device(params["runtime"]["device"])
     configure(device, params["runtime"]["cpu_threads"])
-    rates = {}
-    for key, (family, model) in MODELS.items():
-        recipe, loop = families.load(family, "train").recipe(params, dataset_for(params, family), model, 0)
-        net = recipe.build().to(device)
-        ctx = StepContext(device, distributed.setup(device), loop)
-        recipe.start(net, ctx)
-        size, batch = recipe.model_config.image_size, loop.batch_size
-        data = _batch(family, recipe, size, batch)
-        train = _timed(lambda: recipe.step(data, ctx), steps, device)
-        net.eval()
-        with torch.no_grad():
-            inputs = _inputs(family, recipe, data, device)
-            test = _timed(lambda: _forward(family, recipe, inputs), steps, device)
-        rates[key] = (batch / train, batch / test)
-        print(f"{key}: {batch / train:,.2f} training samples/s, {batch / test:,.2f} test frames/s")
+    stage_seconds = _process_seconds(IMPORTS, root)
+    rates, score_seconds, infer_seconds = {}, {}, {}
+    with tempfile.TemporaryDirectory(prefix="calibrate_") as tmp:
+        for key, (family, model) in MODELS.items():
+            work = Path(tmp) / key.replace("/", "_")
+            recipe, loop = families.load(family, "train").recipe(params, dataset_for(params, family), model, 0)
+            net = recipe.build().to(device)
+            ctx = StepContext(device, distributed.setup(device), loop)
+            recipe.start(net, ctx)
+            data = _batch(family, recipe, recipe.model_config.image_size, loop.batch_size)
+            train = _timed(lambda: recipe.step(data, ctx), steps, device)
+            config = families.load(family, "infer").config(params, model, 0)
+            passes = {}   # test videos -> (frames, seconds): the rate from the difference, without fixed costs
+            for videos in (1, 3):
+                prepared = _test_videos(params, family, work / f"prepared_{videos}", videos)
+                dataset = PreparedDataset(prepared)
+                for folder in dataset.videos("test") if dataset.per_category else [""]:   # one model per category
+                    save_checkpoint(work / "train" / "seed_0" / folder / "final.pt", net, family, recipe.train_config,
+                                    0, recipe.items())
+                start = time.perf_counter()
+                frames = infer_seed(families.load(family, "infer").run, config, work / "train" / "seed_0", "final",
+                                    prepared, work / f"infer_{videos}" / "seed_0", device)
+                passes[videos] = (frames, time.perf_counter() - start)
+            (f1, t1), (f3, t3) = passes[1], passes[3]
+            rates[key] = (loop.batch_size / train, (f3 - f1) / max(t3 - t1, 1e-6))
+            infer_seconds[key] = max(0.0, t1 - f1 / rates[key][1])
+            score_seconds.setdefault(family, _score_seconds(params, family, model, work, root))
+            print(f"{key}: {rates[key][0]:,.2f} training samples/s, {rates[key][1]:,.2f} test frames/s")
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{platform.machine()} CPU"
-    source = (f"calibrated {date.today()} on {name} ({params['runtime']['cpu_threads']} CPU threads), profile "
-              f"{params['profile']}, {steps} timed steps per family")
-    Path(out).write_text(json.dumps({"source": source, "rates": rates}, indent=1))
-    return str(out)
+    table = {"source": f"calibrated {date.today()} on {name} ({params['runtime']['cpu_threads']} CPU threads, numerics "
+                       f"{params['runtime']['numerics']}), profile {params['profile']}",
+             "rates": rates, "stage_seconds": stage_seconds, "infer_seconds": infer_seconds,
+             "score_seconds": score_seconds}
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(table, indent=1))
+    return table
+
+
+def _score_seconds(params: dict, family: str, model: str, work: Path, root: Path) -> float:
+    """The score stage's own process on the calibration's inference (one seed)."""
+    from pipeline import families
+
+    model_list = families.load(family, "spec").model_lists(params, model)[0]
+    args = [sys.executable, str(Path(root) / "stages" / "score.py"), "calibration", model, str(work / "train"),
+            str(work / "infer_3"), str(work / "score"), str(work / "figures"), "--family", family, "--models", model_list,
+            "--seed", "0"]
+    start = time.perf_counter()
+    subprocess.run(args, cwd=root, check=True, capture_output=True)
+    return time.perf_counter() - start
 
 
 def dataset_for(params: dict, family: str) -> str:
@@ -72,28 +152,3 @@ def dataset_for(params: dict, family: str) -> str:
     listed = params["oneclass_datasets"] if family == "image_ae" else params["datasets"] + params["image_datasets"]
     known = params["profiles"][params["profile"]][family]["epochs"]
     return next((d for d in listed if d in known), next(iter(known)))
-
-
-def _inputs(family: str, recipe, data, device) -> torch.Tensor:
-    """The network's test-time input for a batch (one clip or frame per scored frame)."""
-    from pipeline.data.clips import split_input_target
-
-    if family == "clip_ae":
-        return data[0].to(device)
-    if family == "image_ae":
-        from pipeline.families.image_ae.train import to_gray_batch
-
-        return to_gray_batch(data, device)
-    task = recipe.model_config.task if family == "mnad" else "reconstruction"
-    return split_input_target(data, task, device)[0]
-
-
-def _forward(family: str, recipe, x: torch.Tensor):
-    """One test pass of a batch, as the family's scorer runs it (DAAD: generator, then the
-    discriminator on input and output)."""
-    if family == "mnad":
-        return recipe.model(x, recipe.items())
-    if family == "daad":
-        output, _ = recipe.model.generator(x)
-        return recipe.model.discriminator(x), recipe.model.discriminator(output)
-    return recipe.model(x)

@@ -3,9 +3,12 @@ dask-jobqueue cluster described by a small YAML file, or a scheduler already run
 
 Every worker has one thread: a stage is a process of its own, and the stage's compute
 threads are `runtime.cpu_threads` (a parameter, since CPU results depend on it at
-float-rounding level). A local GPU worker is named gpu<id> (gpu<id>-<k> with several on
-one GPU) and its stages see only that GPU (pipeline.fanout.execute). Jobs of a batch
-cluster see the GPUs the batch system gives them.
+float-rounding level). A local GPU worker is named gpu<id> (gpu<id>.<k> with several on
+one GPU), <id> being the GPU as the shell names it: an entry of the shell's
+CUDA_VISIBLE_DEVICES where that is set (a number or a GPU-/MIG- UUID), else a device
+number; its stages see only that GPU (pipeline.fanout.execute). `--gpus all` is every GPU
+the shell exposes, `--gpus 0,1` the first two of them. Jobs of a batch cluster see the GPUs
+the batch system gives them. Dask's own logs stay at warning level unless `verbose`.
 
 A cluster file, e.g. slurm.yaml:
 
@@ -21,6 +24,7 @@ A cluster file, e.g. slurm.yaml:
 """
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,17 +41,28 @@ def local_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def gpu_worker_names(gpus: list[int], per_gpu: int = 1) -> list[str]:
-    return [f"gpu{g}" if per_gpu == 1 else f"gpu{g}-{k}" for g in gpus for k in range(per_gpu)]
+def gpu_worker_names(gpus: list[str], per_gpu: int = 1) -> list[str]:
+    return [f"gpu{g}" if per_gpu == 1 else f"gpu{g}.{k}" for g in gpus for k in range(per_gpu)]
 
 
-def _local_cluster(names: list[str]):
+def _local_cluster(names: list[str], verbose: bool = False):
     """Worker processes named as given, one thread each, no dashboard unless bokeh is there."""
     from distributed import Nanny, Scheduler, SpecCluster
 
-    workers = {name: {"cls": Nanny, "options": {"nthreads": 1, "name": name}} for name in names}
+    level = "info" if verbose else "warning"
+    workers = {name: {"cls": Nanny, "options": {"nthreads": 1, "name": name, "config": _log_config(level)}}
+               for name in names}
     return SpecCluster(workers=workers, scheduler={"cls": Scheduler, "options": {"dashboard_address": None}},
-                       silence_logs=40)
+                       silence_logs=logging.INFO if verbose else logging.WARNING)
+
+
+def _log_config(level: str) -> dict:
+    """Dask's configuration with its loggers at `level`: a nanny hands it to its worker process."""
+    import dask
+
+    config = dask.config.merge(dask.config.config, {"logging": {"distributed": level, "distributed.worker": level,
+                                                                "distributed.nanny": level}})
+    return config
 
 
 def _from_file(path: Path):
@@ -62,23 +77,45 @@ def _from_file(path: Path):
     return cluster
 
 
-def _parse_gpus(gpus: str) -> list[int]:
-    if gpus == "all":
+def visible_gpus(environ=os.environ) -> list[str]:
+    """The GPUs the shell exposes, as a stage's CUDA_VISIBLE_DEVICES names them: the shell's
+    own list where it sets one (CUDA stops at the first entry it cannot parse; so do we),
+    else every device torch counts."""
+    listed = environ.get("CUDA_VISIBLE_DEVICES")
+    if listed is None:
         import torch
 
-        count = torch.cuda.device_count()
-        if not count:
-            raise InputError("--gpus all: no CUDA device is visible on this machine")
-        return list(range(count))
+        return [str(i) for i in range(torch.cuda.device_count())]
+    gpus = []
+    for entry in (e.strip() for e in listed.split(",")):
+        if not (entry.isdigit() or entry.startswith(("GPU-", "MIG-"))):
+            break
+        gpus.append(entry)
+    return gpus
+
+
+def parse_gpus(gpus: str, environ=os.environ) -> list[str]:
+    """`all`: every GPU the shell exposes; `0,1`: the first and second of them."""
+    visible = visible_gpus(environ)
+    if not visible:
+        raise InputError(f"--gpus {gpus}: no CUDA device is visible here (CUDA_VISIBLE_DEVICES="
+                         f"{environ.get('CUDA_VISIBLE_DEVICES', 'unset')})")
+    if gpus == "all":
+        return visible
     try:
-        return [int(g) for g in gpus.split(",") if g.strip()]
+        picked = [int(g) for g in gpus.split(",") if g.strip()]
     except ValueError:
-        raise InputError(f"--gpus {gpus!r}: give 'all' or GPU ids such as 0,1,2") from None
+        raise InputError(f"--gpus {gpus!r}: give 'all' or positions such as 0,1,2 among the visible GPUs") from None
+    outside = [i for i in picked if not 0 <= i < len(visible)]
+    if outside:
+        raise InputError(f"--gpus {gpus}: {len(visible)} GPU(s) are visible here ({', '.join(visible)}); "
+                         f"there is no GPU {outside[0]}")
+    return [visible[i] for i in picked]
 
 
 @contextmanager
 def client_for(workers: int | None = None, gpus: str | None = None, per_gpu: int = 1, scheduler: str | None = None,
-               cluster_file: str | None = None):
+               cluster_file: str | None = None, verbose: bool = False):
     """A Dask client for the chosen place, closed (with any cluster it started) on exit."""
     try:
         from distributed import Client
@@ -91,8 +128,8 @@ def client_for(workers: int | None = None, gpus: str | None = None, per_gpu: int
     if cluster_file:
         cluster = _from_file(Path(cluster_file))
     elif gpus:
-        cluster = _local_cluster(gpu_worker_names(_parse_gpus(gpus), per_gpu))
+        cluster = _local_cluster(gpu_worker_names(parse_gpus(gpus), per_gpu), verbose)
     else:
-        cluster = _local_cluster([f"cpu{i}" for i in range(workers or local_cores())])
+        cluster = _local_cluster([f"cpu{i}" for i in range(workers or local_cores())], verbose)
     with cluster, Client(cluster) as client:
         yield client

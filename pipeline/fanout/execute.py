@@ -58,8 +58,9 @@ def shell_values() -> tuple[tuple[str, str | None], ...]:
 
 
 def gpu_of(worker_name: str) -> str | None:
-    """A local GPU worker is named gpu<id> or gpu<id>-<k> (several workers on one GPU)."""
-    match = re.fullmatch(r"gpu(\d+)(?:-\d+)?", str(worker_name))
+    """A local GPU worker is named gpu<id> or gpu<id>.<k> (several workers on one GPU); <id>
+    is the GPU as CUDA_VISIBLE_DEVICES names it (pipeline.fanout.cluster)."""
+    match = re.fullmatch(r"gpu(\d+|(?:GPU|MIG)-[0-9A-Za-z/-]+)(?:\.\d+)?", str(worker_name))
     return match.group(1) if match else None
 
 

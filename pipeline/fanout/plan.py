@@ -4,13 +4,17 @@ family and device, the total, and the makespan on N workers (the fan-out's own
 critical-path-first list schedule, simulated).
 
 Throughput tables (samples/s for training, frames/s for a test pass):
-    official-2080ti  the official code's published figures (see THROUGHPUT below): MNAD's
-                     from the reproducibility report (Table 1: training minutes on an RTX
-                     2080 Ti; Tables 2-3: inference seconds per frame), the other families
-                     scaled from MNAD's by their compute per sample (multiply-adds of one
-                     forward and backward pass at the paper size, counted by torch)
-    a JSON file      your own (`--throughput`), e.g. what `--calibrate` writes: a few timed
-                     steps per family of the profile's networks on this machine
+    calibrated       the default: measured on the device the params select (runtime.device:
+                     this CPU, or the GPU), for the profile's networks and the stages' own
+                     code (pipeline.fanout.calibrate), cached per machine and setting under
+                     runs/plan/ and re-measured with `--calibrate`
+    official         `--throughput official`: the official code's published figures (see
+                     OFFICIAL_2080TI below): MNAD's from the reproducibility report (Table 1:
+                     training minutes on an RTX 2080 Ti; Tables 2-3: inference seconds per
+                     frame), the other families scaled from MNAD's by their compute per sample
+                     (multiply-adds of one forward and backward pass at the paper size,
+                     counted by torch): for planning a paper-scale run on GPUs from anywhere
+    a JSON file      `--throughput FILE`: your own, in the calibration's format
 Sizes of datasets not prepared here are the published ones (BENCHMARKS).
 """
 from __future__ import annotations
@@ -83,8 +87,8 @@ def _span(params: dict, family: str, model: str) -> tuple[int, str]:
 
 
 def stage_kind(name: str) -> tuple[str, str | None, str | None]:
-    """train_memory@synthetic-pred_mem -> (train, synthetic, pred_mem); report -> (report, None, None)."""
-    match = re.fullmatch(r"(\w+?)(?:_\w+)?@([^-]+)-(.+)", name)
+    """train_memory@synthetic-pred_mem-0 -> (train, synthetic, pred_mem); report -> (report, None, None)."""
+    match = re.fullmatch(r"(\w+?)(?:_\w+)?@([^-]+)-([^-]+)(?:-\d+)?", name)
     if match:
         return match.group(1), match.group(2), match.group(3)
     match = re.fullmatch(r"(\w+?)(?:_\w+)?@(.+)", name)
@@ -92,32 +96,37 @@ def stage_kind(name: str) -> tuple[str, str | None, str | None]:
 
 
 def stage_cost(name: str, params: dict, throughput: dict, root: Path) -> StageCost:
+    """One stage's work and estimated time. A train or infer stage runs one training seed."""
     kind, dataset, model = stage_kind(name)
-    seeds = len(params["seeds"])
     if kind in ("train", "infer") and model in params["models"]:
         family = params["models"][model]["family"]
         span, task = _span(params, family, model)
         rate = throughput.get(f"{family}/{task}") or throughput.get(family)
         size = _split_size(params, dataset, "train" if kind == "train" else "test", root)
+        fixed = throughput.get("stage_seconds", FIXED_SECONDS)
         if size is None:
             return StageCost(name, kind, family, f"{dataset}: size unknown until prepared", 0, float("nan"))
         if kind == "train":
             frames, videos = size
             by = params["models"][model]["train"].get("by_profile", {}).get(params["profile"], {})
             epochs = by.get("epochs") or epochs_of(params, family, dataset)
-            samples = max(0, frames - videos * (span - 1)) * epochs * seeds
+            samples = max(0, frames - videos * (span - 1)) * epochs
             seconds = samples / rate[0] if rate else float("nan")
-            return StageCost(name, kind, family, f"{samples:,.0f} samples ({epochs} epochs x {seeds} seeds)", samples,
-                             FIXED_SECONDS + seconds)
+            return StageCost(name, kind, family, f"{samples:,.0f} samples ({epochs} epochs)", samples, fixed + seconds)
         frames, _ = size
         passes = 2 if family == "mnad" and params["models"][model]["train"].get("memory") else 1
-        scored = frames * seeds * passes
+        scored = frames * passes
         seconds = scored / rate[1] if rate else float("nan")
-        return StageCost(name, kind, family, f"{scored:,.0f} frames ({seeds} seeds x {passes} passes)", scored,
-                         FIXED_SECONDS + seconds)
+        loading = throughput.get("infer_seconds", {})   # model loading and first calls, measured
+        loading = loading.get(f"{family}/{task}", loading.get(family, 0.0))
+        return StageCost(name, kind, family, f"{scored:,.0f} frames ({passes} pass{'es' if passes > 1 else ''})", scored,
+                         fixed + loading + seconds)
     if kind == "score":
-        return StageCost(name, kind, None, "scores, intervals, figures", 0, SCORE_SECONDS)
-    return StageCost(name, kind, None, "", 0, FIXED_SECONDS)
+        family = params["models"][model]["family"] if model in params["models"] else None
+        measured = throughput.get("score_seconds", {})
+        seconds = measured.get(family, max(measured.values(), default=SCORE_SECONDS)) if measured else SCORE_SECONDS
+        return StageCost(name, kind, family, "scores, intervals, figures", 0, seconds)
+    return StageCost(name, kind, None, "", 0, throughput.get("stage_seconds", FIXED_SECONDS))
 
 
 def makespan(costs: dict[str, float], upstream: dict[str, list[str]], workers: int) -> float:
@@ -195,9 +204,46 @@ def compute_ratio() -> dict[str, float]:
     return {family: value / flops["mnad"] for family, value in flops.items()}
 
 
+OFFICIAL = "official"
+
+
 def load_throughput(path: str | None) -> tuple[dict, str]:
-    if path is None:
+    """The official table (`path` None or 'official'), or a calibration's JSON file: rates per
+    family, and the fixed costs it measured (stage_seconds, score_seconds per family)."""
+    if path in (None, OFFICIAL):
         return official_throughput(), ("the official code's published figures (MNAD: reproducibility report Tables 1-3, "
                                        "RTX 2080 Ti; other families scaled by compute per sample)")
     table = json.loads(Path(path).read_text())
-    return {k: tuple(v) for k, v in table["rates"].items()}, table.get("source", path)
+    loaded = {k: tuple(v) for k, v in table["rates"].items()}
+    loaded.update({k: table[k] for k in ("stage_seconds", "infer_seconds", "score_seconds") if k in table})
+    return loaded, table.get("source", str(path))
+
+
+def calibration_file(params: dict, root: Path = Path(".")) -> Path:
+    """Where this machine's calibration for these settings is cached: keyed by the CPU (or
+    GPU), the software, and every setting the measurement reads."""
+    import hashlib
+    import platform
+
+    import torch
+
+    from pipeline.engine.runtime import pick_device
+    from pipeline.fanout.calibrate import MODELS
+    from pipeline.numerics import cpu_flags
+
+    device = pick_device(params["runtime"]["device"])
+    cpu = next((line.split(":", 1)[1].strip() for line in _cpuinfo() if line.startswith("model name")), platform.processor())
+    key = {"cpu": cpu, "flags": sorted(cpu_flags()), "gpu": torch.cuda.get_device_name(device) if device.type == "cuda"
+           else None, "torch": torch.__version__, "python": platform.python_version(), "runtime": params["runtime"],
+           "profile": params["profile"], "profiles": params["profiles"][params["profile"]],
+           "models": {m: params["models"][m] for _, m in MODELS.values()},
+           "prepare": {d: params["prepare"].get(d) for d in ("synthetic", "digits")}}
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return Path(root) / "runs" / "plan" / f"calibration-{digest}.json"
+
+
+def _cpuinfo() -> list[str]:
+    try:
+        return Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return []

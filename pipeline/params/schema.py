@@ -30,6 +30,7 @@ class Runtime(Strict):
     device: str
     cpu_threads: PositiveInt
     num_workers: NonNegative
+    numerics: Literal["portable", "native"]   # pipeline.numerics
 
     @field_validator("device")
     @classmethod

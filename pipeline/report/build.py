@@ -58,7 +58,7 @@ def build_report(score_root: Path, figure_root: Path, out_dir: Path, settings: C
         metrics.setdefault(r.dataset, {})[r.model] = {"micro": _rounded(r.auc_micro), "macro": _rounded(r.auc_macro)}
     for r in released.itertuples():
         metrics.setdefault(r.dataset, {})[f"{r.model}@released"] = {"micro": _rounded(r.auc)}
-    summary = {"metrics": metrics, "verdicts": {f"{v.paper}: {v.claim}": v.verdict for v in verdicts}}
+    summary = {"metrics": metrics, "verdicts": [v.to_json() for v in verdicts]}
     write_json(out_dir / "summary.json", summary["metrics"])
     write_json(out_dir / "verdicts.json", summary["verdicts"])
     shot = out_dir / "screenshot.png"

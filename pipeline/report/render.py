@@ -16,7 +16,7 @@ import pandas as pd
 from pipeline import plots
 from pipeline.report import provenance
 from pipeline.report.browser import SELF_CHECK_SCRIPT
-from pipeline.report.verdicts import OUTCOMES, OVERALL, ClaimSettings, Verdict, fmt, with_interval
+from pipeline.report.verdicts import AUDIT, OUTCOMES, OVERALL, ClaimSettings, Verdict, fmt, with_interval
 from pipeline.report.implementations import IMPLEMENTATION_NOTES
 
 FIGURE_CAPTIONS = {
@@ -82,10 +82,20 @@ def _badge(outcome: str, text: str | None = None) -> str:
     return f'<span class="verdict {outcome.replace(" ", "-")}">{html.escape(text or outcome)}</span>'
 
 
+def _source(v: Verdict) -> str:
+    """Where the claim is said, and its words as printed."""
+    quote = f': "{html.escape(v.quote)}"' if v.quote else ""
+    hypothesis = " (the audit's own hypothesis from this sentence, on data the paper did not use)" \
+        if v.origin == AUDIT else ""
+    return f"<small>{html.escape(v.paper)} {html.escape(v.where)}{quote}{hypothesis}</small>"
+
+
 def _verdict_html(v: Verdict, anchor: str) -> str:
     evidence = "".join(f"<li>{html.escape(e)}</li>" for e in v.evidence)
-    return (f'<div class="claim" id="{anchor}">{_badge(v.verdict, v.cells.get(OVERALL))} <b>{html.escape(v.paper)}:</b> '
-            f"{html.escape(v.claim)}<br><small>Rule: {html.escape(v.rule)}</small><ul>{evidence}</ul></div>")
+    scope = f" Judged on: {html.escape(', '.join(v.judged_on))}." if v.judged_on else ""
+    return (f'<div class="claim" id="{anchor}">{_badge(v.verdict, v.cells.get(OVERALL))} <b>{html.escape(v.label)}:</b> '
+            f"{html.escape(v.claim)}<br>{_source(v)}<br><small>Rule: {html.escape(v.rule)}.{scope}</small>"
+            f"<ul>{evidence}</ul></div>")
 
 
 # Columns of the verdict matrix: the embedded data first, then the benchmarks.
@@ -108,7 +118,7 @@ def verdict_matrix(verdicts: list[Verdict]) -> str:
                 return "<td class='none'></td>"
             return (f"<td class='cell {outcome.replace(' ', '-')}'><a href='#claim-{i}' title='{html.escape(outcome)}'>"
                     f"{html.escape(text) if text else SHORT.get(outcome, html.escape(outcome))}</a></td>")
-        rows.append(f"<tr><td><a href='#claim-{i}'>{html.escape(v.paper)}</a>: {html.escape(v.claim)}</td>"
+        rows.append(f"<tr><td><a href='#claim-{i}'>{html.escape(v.label)}</a>: {html.escape(v.claim)}</td>"
                     + "".join(cell(v.per_dataset.get(d), v.cells.get(d)) for d in columns)
                     + cell(v.verdict, v.cells.get(OVERALL)) + "</tr>")
     return f"<table class='matrix'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
@@ -344,27 +354,28 @@ def _toy_section(toy_root: Path | None) -> str:
     return _figure(_img(folder / "toy.png"), caption).replace("max-width:31%", "") + _table(errors)
 
 
-METHOD_NOTE = """<details><summary>How verdicts are made</summary><p>A claim that A improves on B is judged, on
-each dataset, on the difference of their AUCs with its 95% interval over the two things that vary between runs of an
-audit. Test videos: frames of one video are not independent (a score drifts with the scene, an anomaly spans many
-frames), so the unit is the video; the interval's test-set part is the leave-one-video-out jackknife, both models
-without the same video, so what they share (hard videos, easy videos) cancels out of the difference. Training: each
-seed is one training run; the seeds' spread divided by their number (per model, or of the per-seed differences where
-A and B are the same networks scored two ways). The two variances add and the interval is the difference +- t times
-its standard error, with Welch-Satterthwaite degrees of freedom, so few videos or few seeds widen it; simulations with
-known truth (benchmarks/verdict_calibration.py) check its coverage and error rates at this run's video counts.</p><p>A
-part (a pair on a dataset) is supported when its interval lies above 0, a one-sided test at 2.5%, and a claim only when
-every part is. It is contradicted when a part lies below 0 after Holm's correction across all the claim's parts
-(a claim with 18 parts is not contradicted by one of them falling below by chance); otherwise inconclusive. With
-fewer training seeds than needed (report.min_seeds) the interval covers this test set only, and the cell shows the
-direction (up: A ahead, down: behind, ~: neither) instead of a verdict. Not testable: either model is below chance (its
-interval lies under 0.5: a win over a broken or sign-flipped baseline is no evidence), neither beats chance, or an
-ablation changed nothing (identical scores, or no test frame updated the memory). Lines marked "information, not
-judged" are datasets a claim is not about. Where the paper reports both numbers, a line says whether the paper's own
-difference lies inside our interval.</p><p>A reported number is reproduced by an equivalence test: our mean over seeds
-minus the number, with its interval from the spread between seeds alone (the paper scored the same test set, so
-resampling test videos would be the wrong yardstick), lies within +-tolerance; wholly outside is not reproduced,
-otherwise inconclusive.</p></details>"""
+METHOD_NOTE = """<details><summary>How verdicts are made</summary><p>A claim is judged on exactly the datasets its
+sentence names; its pairs on the run's other datasets are shown as information, not judged. A claim the audit poses on
+data the paper never used (the generated set, the digits) is marked as the audit's own hypothesis. That A improves on
+B is judged, on each dataset, on the difference of their AUCs with its 95% interval over what varies between runs of
+an audit: test videos (the unit, since frames of one video are not independent), training seeds, and how seeds do
+better on some videos than others (the seed x video interaction). Each seed's leave-one-video-out pseudo-values form
+a seeds x videos table; the videos term (their jackknife), the seeds term (the seeds' spread over their number) and
+the interaction (the table's residual mean square, which both hold) give the variance without counting the
+interaction twice. The interval is the difference +- t times its standard error, with Satterthwaite's degrees of
+freedom, never more than the seeds' own when the seeds term carries most of the variance. Simulations with known
+truth (benchmarks/verdict_calibration.py) check coverage and error rates.</p><p>A part (a pair on a dataset) is
+supported when its interval lies above 0, a one-sided test at 2.5%, and a claim only when every part is (or, for a
+claim about most datasets, most of them). It is contradicted when a part lies below 0 after Holm's correction across
+the claim's parts; otherwise inconclusive. "Fails to improve" is tested as no better than +tolerance. With fewer
+training seeds than needed (report.min_seeds) the cell shows the direction on this test set instead of a verdict. Not
+testable: a model is not above chance by one standard error of its own interval (a win over a broken or sign-flipped
+baseline is no evidence), or an ablation changed nothing (identical scores, or no test frame updated the memory).</p>
+<p>A reported number is judged by an equivalence test: the paper's number is one training run, ours the mean of S
+runs, so ours - reported varies by the seeds' variance x (1/S + 1); within +-tolerance at 2.5% each side is
+reproduced, wholly outside is not reproduced, otherwise inconclusive. A paper's own difference between two models is
+taken from two rows of one table at one lambda and one test-time-update setting (or a difference the text states),
+and judged against ours the same way; where a table's rows differ in more, the line says so.</p></details>"""
 
 
 def _released_section(weights: pd.DataFrame | None, profile: str) -> str:

@@ -43,6 +43,8 @@ NOT_TESTABLE, NOT_TESTED = "not testable here", "not tested yet"
 NOT_JUDGED = "not judged"               # a claim the audit cannot test with any data: the reason says why
 OUTCOMES = (SUPPORTED, CONTRADICTED, INCONCLUSIVE, TEST_SET_ONLY, NOT_SUPPORTED, NOT_TESTABLE, NOT_TESTED, NOT_JUDGED)
 REPRODUCED, NOT_REPRODUCED = "reproduced", "not reproduced"   # a reported number (equivalence test)
+TOO_FEW_SEEDS = "too few seeds"   # a reported number with fewer than min_seeds training runs behind ours
+CHANCE_GATE = 0.84   # one standard error: a model's AUC must lie this far above 0.5 (above_chance)
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,9 @@ class ClaimSettings:
         return (1 - self.level) / 2
 
 
+PAPER, AUDIT = "paper", "audit"   # a claim's origin: the paper's own, or the audit's hypothesis derived from it
+
+
 @dataclass
 class Verdict:
     paper: str
@@ -68,6 +73,24 @@ class Verdict:
     per_dataset: dict[str, str] = field(default_factory=dict)   # dataset -> its verdict (the verdict matrix)
     cells: dict[str, str] = field(default_factory=dict)         # dataset (or OVERALL) -> cell text, where not the verdict
     tests: int = 0                                              # parts that were tests (enough seeds, testable)
+    id: str = ""                                                # stable name (catalogue)
+    origin: str = PAPER                                         # PAPER, or AUDIT: a hypothesis the audit derives
+    where: str = ""                                             # section / table of the paper
+    quote: str = ""                                             # the words it paraphrases, as printed
+    judged_on: tuple[str, ...] = ()                             # the datasets its sentence names
+
+    @property
+    def label(self) -> str:
+        """Who claims it: the paper, or the audit (a hypothesis from the paper, on other data)."""
+        return self.paper if self.origin == PAPER else f"audit (from {self.paper})"
+
+    def to_json(self) -> dict:
+        """verdicts.json's entry: the claim, where it is said, its verdict per dataset, and for a
+        claim not judged or not tested the reason (its evidence lines)."""
+        return {"id": self.id, "paper": self.paper, "origin": self.origin, "where": self.where, "quote": self.quote,
+                "claim": self.claim, "verdict": self.verdict, "judged_on": list(self.judged_on),
+                "per_dataset": dict(self.per_dataset), "tests": self.tests,
+                **({"reason": self.evidence} if self.verdict in (NOT_JUDGED, NOT_TESTED) else {})}
 
 
 def fmt(value) -> str:
@@ -133,6 +156,19 @@ def part_from(d: Difference, dataset: str, line: str, s: ClaimSettings, margin: 
         return Part(dataset, TEST_SET_ONLY, line, None, seeds, arrow(d, margin))
     outcome = SUPPORTED if d.p_above(margin) < s.alpha else INCONCLUSIVE
     return Part(dataset, outcome, line, d.p_below(margin), seeds, arrow(d, margin))
+
+
+def part_no_better(d: Difference, dataset: str, line: str, s: ClaimSettings) -> Part:
+    """'A is no better than B' (fails to improve): supported when A - B lies below
+    +tolerance (a one-sided test at alpha, non-superiority), contradicted when A is shown
+    ahead of B (A - B above 0, after Holm across the claim's parts)."""
+    seeds = min(d.seeds)
+    if d.lo is None:
+        return Part(dataset, INCONCLUSIVE, line + "; no interval (a left-out video takes a class with it)", None, seeds)
+    if seeds < s.min_seeds:
+        return Part(dataset, TEST_SET_ONLY, line, None, seeds, arrow(d))
+    outcome = SUPPORTED if d.p_below(s.tolerance) < s.alpha else INCONCLUSIVE
+    return Part(dataset, outcome, line + f"; no better than +{s.tolerance:.2f}", d.p_above(0.0), seeds, arrow(d))
 
 
 def settle(parts: list[Part], s: ClaimSettings) -> list[str]:
@@ -203,28 +239,41 @@ def _base(name: str) -> str:
 
 
 def compare_runs(runs_a, runs_b, dataset: str, what: str, names: tuple[str, str], s: ClaimSettings,
-                 macro: bool = False, margin: float = 0.0) -> Comparison:
+                 macro: bool = False, margin: float = 0.0, no_better: bool = False) -> Comparison:
     """A versus B from their per-seed, per-video scores (the rule every comparison follows)."""
     a, b = names
     bounds = (auc_estimate(runs_a, macro, s.level), auc_estimate(runs_b, macro, s.level))
     d = auc_difference(runs_a, runs_b, macro, shared=_base(a) == _base(b), level=s.level)
     aucs = f"{a} {with_interval(bounds[0].value, bounds[0].lo, bounds[0].hi)}, " \
            f"{b} {with_interval(bounds[1].value, bounds[1].lo, bounds[1].hi)}"
-    below = [n for n, e in zip(names, bounds) if e.hi is not None and e.hi < 0.5]
-    if below:
-        return Comparison(Part(dataset, NOT_TESTABLE, f"{what}: not testable, {' and '.join(below)} below chance "
-                                                      f"({aucs})", seeds=min(d.seeds)), d, bounds)
-    if not any(e.lo is not None and e.lo > 0.5 for e in bounds):
-        return Comparison(Part(dataset, NOT_TESTABLE, f"{what}: not testable, neither model beats chance ({aucs})",
-                               seeds=min(d.seeds)), d, bounds)
+    unproven = [n for n, e in zip(names, bounds) if not above_chance(e, s)]
+    if unproven:
+        return Comparison(Part(dataset, NOT_TESTABLE, f"{what}: not testable, {' and '.join(unproven)} not above chance "
+                                                      f"by one standard error ({aucs})", seeds=min(d.seeds)), d, bounds)
     paired = "the same training runs, paired by seed" if d.shared else "independent training runs"
     line = (f"{what}: {aucs}; difference {_signed(d.estimate)} [{_signed(d.lo)}, {_signed(d.hi)}] "
             f"({d.seeds[0]} vs {d.seeds[1]} seeds, {paired})")
-    return Comparison(part_from(d, dataset, line, s, margin), d, bounds)
+    return Comparison(part_no_better(d, dataset, line, s) if no_better else part_from(d, dataset, line, s, margin), d,
+                      bounds)
+
+
+def above_chance(e: Estimate, s: ClaimSettings) -> bool:
+    """The chance gate: is the model a working detector? Its AUC lies above 0.5 by more than
+    one standard error of its own interval over test videos and seeds (t-scaled: a one-sided
+    test at 16%). A win over a broken or sign-flipped model, or a loss to one, is no evidence
+    about the claim. The test is lenient on purpose, so that working models on few videos
+    pass: a baseline at AUC 0.45 against a model at 0.74 is stopped in 98% of simulated draws
+    with 15 videos and 94% with 5, two models at 0.74 on 5 videos in about 15% each
+    (benchmarks/verdict_calibration.py). Without an interval (fewer than min_seeds seeds, or
+    a left-out video taking a class with it) the gate does not apply: such a part gets no
+    verdict anyway."""
+    if e.se is None or len(e.per_seed) < s.min_seeds:
+        return True
+    return e.value - float(stats.t.ppf(CHANCE_GATE, e.df)) * e.se > 0.5 if e.se > 0 else e.value > 0.5
 
 
 def compare(evidence: Evidence, dataset: str, a: str, b: str, s: ClaimSettings, kind: str | None = None,
-            macro: bool = False, updated: dict | None = None) -> Comparison | None:
+            macro: bool = False, updated: dict | None = None, no_better: bool = False) -> Comparison | None:
     """A versus B on one dataset (frames of anomaly `kind` only, if given); None when either
     was not run. `updated` (test-time-update ablations only): the share of test frames
     that updated the memory, per model name; none at all makes the ablation empty."""
@@ -243,74 +292,142 @@ def compare(evidence: Evidence, dataset: str, a: str, b: str, s: ClaimSettings, 
         return Comparison(Part(dataset, NOT_TESTABLE, f"{what}: not testable, the two scores are identical on every "
                                                       "frame (up to float rounding): the ablation changed nothing",
                                seeds=seeds))
-    return compare_runs(runs_from_frames(frames[0]), runs_from_frames(frames[1]), dataset, what, (a, b), s, macro)
+    return compare_runs(runs_from_frames(frames[0]), runs_from_frames(frames[1]), dataset, what, (a, b), s, macro,
+                        no_better=no_better)
 
 
-def _same_setting(x, y) -> bool:
-    """Two rows' lambda agree, or one row has none (a model without memory scores by PSNR
-    alone: any lambda is its setting)."""
-    return pd.isna(x) or pd.isna(y) or float(x) == float(y)
+WITHOUT_UPDATE = "without test-time update"   # the test-time-update ablation's row label (MNAD's spec)
 
 
-def reported_pair(reference: pd.DataFrame, dataset: str, a: str, b: str) -> tuple[pd.Series, pd.Series] | None:
-    """The reported rows of A and B that make one of the paper's own comparisons: both from
-    the same table (the first table, in file order, that reports both on `dataset`), and where
-    that table lists a model at several lambda values, the two rows at the same lambda. A
-    table that gives each row its own tuned lambda (report Tables 6 and 7) compares those
-    rows as printed; rows of two tables are never paired (report Table 4 is measured at
-    other lambda values than Tables 6 and 7)."""
-    rows = reference[reference.dataset == dataset]
-    if "category" in rows:   # one MVTec AD category's rows are not a claim's difference
-        rows = rows[rows.category.fillna("") == ""]
-    lam = rows.reported_lambda if "reported_lambda" in rows else pd.Series(np.nan, index=rows.index)
-    for table in dict.fromkeys(rows.table):
-        in_table = rows.table == table
-        found_a, found_b = rows[in_table & (rows.model == a)], rows[in_table & (rows.model == b)]
-        for _, ra in found_a.iterrows():
-            for _, rb in found_b.iterrows():
-                several = len(found_a) > 1 or len(found_b) > 1
-                if not several or _same_setting(lam.get(ra.name), lam.get(rb.name)):
-                    return ra, rb
+def _updates(name: str) -> bool:
+    return WITHOUT_UPDATE not in name
+
+
+def _row_lambda(row: pd.Series) -> float | None:
+    value = row.get("reported_lambda")
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _pair_problem(ra: pd.Series, rb: pd.Series, memory: set[str], vary_update: bool) -> str | None:
+    """Why two rows of one table are not the paper's own comparison of A and B at one
+    setting, or None: both scored at one lambda (a model without memory has none; two rows of
+    one model may both leave it unstated), at one test-time-update setting unless the claim
+    is about that setting, and then the same model."""
+    a, b = str(ra.model), str(rb.model)
+    if _updates(a) != _updates(b) and not vary_update:
+        return f"its rows differ in the test-time update ({ra.row} / {rb.row})"
+    if vary_update and _base(a) != _base(b):
+        return f"its rows differ in more than the test-time update ({ra.row} / {rb.row}): confounded"
+    la, lb = _row_lambda(ra), _row_lambda(rb)
+    with_memory = [(name, lam) for name, lam in ((a, la), (b, lb)) if _base(name) in memory]
+    if len(with_memory) == 2 and la is None and lb is None and _base(a) == _base(b):
+        return None   # one model, one table, its lambda unstated in both rows
+    unstated = [name for name, lam in with_memory if lam is None]
+    if unstated:
+        return f"it states no lambda for {', '.join(unstated)}"
+    if len(with_memory) == 2 and la != lb:
+        return f"its rows are at lambda {la:g} and {lb:g}"
     return None
 
 
-def effect_line(reference: pd.DataFrame, dataset: str, a: str, b: str, d: Difference) -> str | None:
-    """Whether the difference one table of the paper reports (its rows for A and B, see
-    reported_pair) lies in our interval; the line names the table and each row's lambda."""
-    pair = reported_pair(reference, dataset, a, b)
-    if pair is None or d.lo is None:
-        return None
-    ra, rb = pair
-    paper = float(ra.value - rb.value)
-    lambdas = [r.get("reported_lambda") for r in pair]
-    setting = "" if all(pd.isna(v) for v in lambdas) else \
-        "; lambda " + " vs ".join("-" if pd.isna(v) else f"{float(v):g}" for v in lambdas)
-    inside = d.lo <= paper <= d.hi
-    return (f"{dataset}: {ra.table}{setting}: reported {a} - {b} = {paper:+.3f}; ours {_signed(d.estimate)} "
-            f"[{_signed(d.lo)}, {_signed(d.hi)}]: effect size {'reproduced' if inside else 'not reproduced'}")
+def reported_pair(reference: pd.DataFrame, dataset: str, a: str, b: str, memory: set[str] = frozenset(),
+                  vary_update: bool = False) -> tuple[tuple[pd.Series, pd.Series] | None, str]:
+    """((row A, row B), "") of one table that makes the paper's own comparison of A and B on
+    `dataset` at one setting (the first such table in file order), or (None, why not).
+    `memory`: the models with a memory term (their rows need a lambda); `vary_update`: the
+    claim is about the test-time update, so the rows differ in it and in nothing else."""
+    rows = reference[reference.dataset == dataset]
+    if "category" in rows:   # one MVTec AD category's rows are not a claim's difference
+        rows = rows[rows.category.fillna("") == ""]
+    problems = []
+    for table in dict.fromkeys(rows.table):
+        in_table = rows[rows.table == table]
+        for _, ra in in_table[in_table.model == a].iterrows():
+            for _, rb in in_table[in_table.model == b].iterrows():
+                problem = _pair_problem(ra, rb, memory, vary_update)
+                if problem is None:
+                    return (ra, rb), ""
+                problems.append(f"{table}: {problem}")
+    if problems:
+        return None, "; ".join(dict.fromkeys(problems))
+    return None, f"no table of the paper reports both {a} and {b} on {dataset}"
 
 
-TOO_FEW_SEEDS = "too few seeds"   # a reported number with fewer than min_seeds training runs behind ours
-
-
-def reproduction(reported: float, per_seed, s: ClaimSettings) -> tuple[str, float | None, float | None]:
-    """(verdict, interval of ours - reported) for a number reported on the test set we score
-    on: two one-sided tests at (1 - level) / 2 with the interval from seed variation only
-    (mean over seeds +- t(S - 1) * sd / sqrt(S)): inside +-tolerance reproduced, wholly outside
-    not reproduced, otherwise inconclusive; fewer than min_seeds seeds: too few seeds."""
-    values = [float(v) for v in (per_seed or []) if v is not None and not pd.isna(v)]
-    if not values:
-        return NOT_TESTED, None, None
-    delta = float(np.mean(values)) - reported
-    if len(values) < s.min_seeds:
+def effect_equivalence(paper: float, d: Difference, s: ClaimSettings) -> tuple[str, float | None, float | None]:
+    """Our difference against the paper's by the test reported numbers get (reproduction): the
+    paper's difference is one training run of A and one of B (one run of the networks they
+    share, for an ablation at inference time), ours the mean over our seeds, so ours - paper
+    varies by each model's seed variance x (1/S + 1), or the per-seed differences' for an
+    ablation. (verdict, interval of ours - paper)."""
+    per_a, per_b = d.per_seed
+    if d.estimate is None or min(len(per_a), len(per_b)) < max(2, s.min_seeds):
         return TOO_FEW_SEEDS, None, None
-    half = float(stats.t.ppf(1 - s.alpha, len(values) - 1)) * float(np.std(values, ddof=1)) / np.sqrt(len(values))
+    if d.shared:
+        return reproduction(paper, [x - y for x, y in zip(per_a, per_b)], s)
+    parts = [(float(np.var(v, ddof=1)) * (1 / len(v) + 1), len(v) - 1) for v in (per_a, per_b)]
+    variance = sum(v for v, _ in parts)
+    df = variance ** 2 / sum(v ** 2 / k for v, k in parts if v > 0) if variance > 0 else 1.0
+    half = float(stats.t.ppf(1 - s.alpha, df) * np.sqrt(variance))
+    return _equivalence(d.estimate - paper, half, s)
+
+
+def _equivalence(delta: float, half: float, s: ClaimSettings) -> tuple[str, float, float]:
     lo, hi = delta - half, delta + half
     if -s.tolerance < lo and hi < s.tolerance:
         return REPRODUCED, lo, hi
     if lo > s.tolerance or hi < -s.tolerance:
         return NOT_REPRODUCED, lo, hi
     return INCONCLUSIVE, lo, hi
+
+
+EFFECT_WORDS = {REPRODUCED: "effect size reproduced (within the tolerance)", NOT_REPRODUCED: "effect size not reproduced",
+                INCONCLUSIVE: "effect size inconclusive", TOO_FEW_SEEDS: "too few seeds to compare effect sizes"}
+
+
+def effect_line(reference: pd.DataFrame, dataset: str, a: str, b: str, d: Difference, s: ClaimSettings,
+                memory: set[str] = frozenset(), vary_update: bool = False,
+                stated: tuple[float, str] | None = None) -> str:
+    """The paper's own difference of A and B on `dataset` (two rows of one table at one
+    setting, see reported_pair, or a difference the text states: (value, where)) against
+    ours by an equivalence test; or why there is none to compare."""
+    pair, why = reported_pair(reference, dataset, a, b, memory, vary_update)
+    if pair is not None:
+        ra, rb = pair
+        paper = float(ra.value - rb.value)
+        settings = [f"lambda {_row_lambda(r):g}" if _row_lambda(r) is not None else "" for r in pair]
+        source = f"{ra.table}, rows {ra.row}{f' ({settings[0]})' if settings[0] else ''} and {rb.row}" \
+                 f"{f' ({settings[1]})' if settings[1] else ''}"
+    elif stated is not None:
+        paper, source = stated
+    else:
+        return f"{dataset}: no paper difference to compare with: {why}"
+    verdict, lo, hi = effect_equivalence(paper, d, s)
+    interval = "" if lo is None else f"; ours - paper [{_signed(lo)}, {_signed(hi)}] (one paper run against our seeds)"
+    return (f"{dataset}: paper's difference ({source}): {a} - {b} = {paper:+.3f}; ours {_signed(d.estimate)}"
+            f"{interval}: {EFFECT_WORDS[verdict]}")
+
+
+def reproduction(reported: float, per_seed, s: ClaimSettings) -> tuple[str, float | None, float | None]:
+    """(verdict, interval of ours - reported) for a number reported on the test set we score
+    on. The paper's number is one training run; ours is the mean of S runs: ours - reported
+    varies by sd^2 (1/S + 1) from run to run, sd the spread of our seeds (the paper's own run
+    spreads as ours do, or we could not tell). Two one-sided tests at alpha with that
+    interval, mean - reported +- t(S - 1) sd sqrt(1/S + 1): inside +-tolerance reproduced,
+    wholly outside not reproduced, otherwise inconclusive; fewer than min_seeds seeds: too few."""
+    values = [float(v) for v in (per_seed or []) if v is not None and not pd.isna(v)]
+    if not values:
+        return NOT_TESTED, None, None
+    delta = float(np.mean(values)) - reported
+    if len(values) < s.min_seeds:
+        return TOO_FEW_SEEDS, None, None
+    return _equivalence(delta, one_run_spread(values, s), s)
+
+
+def one_run_spread(per_seed, s: ClaimSettings) -> float:
+    """Half-width of a one-sided test at alpha for our mean over S seeds against one run of
+    the same training: t(S - 1) x sd x sqrt(1/S + 1)."""
+    values = np.asarray(per_seed, dtype=float)
+    return float(stats.t.ppf(1 - s.alpha, len(values) - 1) * np.std(values, ddof=1) * np.sqrt(1 / len(values) + 1))
 
 
 def point_reproduced(target: float, ours: float, tolerance: float) -> str:

@@ -37,9 +37,11 @@ def centre_frames(num_frames: int, length: int = 16) -> range:
 def clip_errors(output: torch.Tensor, clips: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(B, C, T, H, W) each -> per clip (recon_l2, recon_error): the mean over frames and
     pixels of the L2 norm over channels of the residual (MemAE script_testing.py), and the
-    mean squared residual."""
+    mean squared residual. The norm is torch's vector norm, whose square root is the IEEE one
+    (torch.sqrt on the CPU goes through MKL's vector math, whose results vary with the CPU)."""
     residual = output - clips
-    return residual.pow(2).sum(dim=1).sqrt().flatten(1).mean(dim=1), residual.pow(2).flatten(1).mean(dim=1)
+    norm = torch.linalg.vector_norm(residual, dim=1)
+    return norm.flatten(1).mean(dim=1), residual.pow(2).flatten(1).mean(dim=1)
 
 
 class ClipScorer(ModelScorer):

@@ -35,7 +35,7 @@ class ClipRecipe(Recipe):
 
     def start(self, model: MemAE, ctx: StepContext) -> None:
         self.model = model
-        self.optimizer = adam(model.parameters(), self.train_config.lr)
+        self.optimizer = adam(model.parameters(), self.train_config.lr, ctx.device)
 
     def step(self, batch, ctx: StepContext) -> dict[str, torch.Tensor]:
         inputs, target, pseudo = batch

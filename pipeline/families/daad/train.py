@@ -46,8 +46,8 @@ class DAADRecipe(Recipe):
     def start(self, model: DAAD, ctx: StepContext) -> None:
         lr = self.train_config.lr
         self.model = model
-        self.opt_g = adam(model.generator.parameters(), lr)
-        self.opt_d = adam(model.discriminator.parameters(), lr)
+        self.opt_g = adam(model.generator.parameters(), lr, ctx.device)
+        self.opt_d = adam(model.discriminator.parameters(), lr, ctx.device)
         self.flips = torch.Generator().manual_seed(self.train_config.seed + 1)
 
     def step(self, frames: torch.Tensor, ctx: StepContext) -> dict[str, torch.Tensor]:

@@ -28,7 +28,7 @@ class ImageRecipe(Recipe):
 
     def start(self, model: ImageMemAE, ctx: StepContext) -> None:
         self.model = model
-        self.optimizer = adam(model.parameters(), self.train_config.lr)
+        self.optimizer = adam(model.parameters(), self.train_config.lr, ctx.device)
 
     def step(self, frames: torch.Tensor, ctx: StepContext) -> dict[str, torch.Tensor]:
         x = ctx.input(to_gray_batch(frames, ctx.device))

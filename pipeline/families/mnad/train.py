@@ -111,7 +111,7 @@ class MNADRecipe(Recipe):
         # The items (eq. 3-5) are not parameters: official init, L2-normalised uniform noise.
         self.memory = mem.init_items(arch.num_items, arch.query_dim, torch.Generator().manual_seed(cfg.seed)
                                      ).to(ctx.device) if arch.memory else None
-        self.optimizer = adam(model.parameters(), cfg.lr)
+        self.optimizer = adam(model.parameters(), cfg.lr, ctx.device)
         self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=cfg.epochs)
 
     def step(self, clips: torch.Tensor, ctx: StepContext) -> dict[str, torch.Tensor]:
