@@ -202,6 +202,7 @@ def test_ctrl_c_stops_the_running_stages_and_records_nothing_half_done(workspace
     run.send_signal(signal.SIGINT)
     output, _ = run.communicate(timeout=120)
     assert run.returncode == 130 and "interrupted" in output, output[-3000:]
+    assert " - INFO - " not in output, "Dask's own logs stay at warning level without --verbose"
     time.sleep(1)
     assert not _stages_in(repo), "no stage keeps running"
     lock = yaml.safe_load((repo / "dag" / "train" / "dvc.lock").read_text()) if (repo / "dag/train/dvc.lock").exists() \

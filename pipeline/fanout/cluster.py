@@ -49,20 +49,26 @@ def _local_cluster(names: list[str], verbose: bool = False):
     """Worker processes named as given, one thread each, no dashboard unless bokeh is there."""
     from distributed import Nanny, Scheduler, SpecCluster
 
-    level = "info" if verbose else "warning"
-    workers = {name: {"cls": Nanny, "options": {"nthreads": 1, "name": name, "config": _log_config(level)}}
-               for name in names}
+    workers = {name: {"cls": Nanny, "options": {"nthreads": 1, "name": name}} for name in names}
     return SpecCluster(workers=workers, scheduler={"cls": Scheduler, "options": {"dashboard_address": None}},
                        silence_logs=logging.INFO if verbose else logging.WARNING)
 
 
-def _log_config(level: str) -> dict:
-    """Dask's configuration with its loggers at `level`: a nanny hands it to its worker process."""
-    import dask
-
-    config = dask.config.merge(dask.config.config, {"logging": {"distributed": level, "distributed.worker": level,
-                                                                "distributed.nanny": level}})
-    return config
+@contextmanager
+def _worker_log_level(verbose: bool):
+    """A worker process sets up its logging from Dask's configuration as it imports
+    distributed, before anything its nanny hands it, and takes that configuration from the
+    environment it inherits: the level goes in there while the cluster lives (a restarted
+    worker inherits it too)."""
+    name, previous = "DASK_LOGGING__DISTRIBUTED", os.environ.get("DASK_LOGGING__DISTRIBUTED")
+    os.environ[name] = "info" if verbose else "warning"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
 
 
 def _from_file(path: Path):
@@ -125,11 +131,12 @@ def client_for(workers: int | None = None, gpus: str | None = None, per_gpu: int
         with Client(scheduler) as client:
             yield client
         return
-    if cluster_file:
-        cluster = _from_file(Path(cluster_file))
-    elif gpus:
-        cluster = _local_cluster(gpu_worker_names(parse_gpus(gpus), per_gpu), verbose)
-    else:
-        cluster = _local_cluster([f"cpu{i}" for i in range(workers or local_cores())], verbose)
-    with cluster, Client(cluster) as client:
-        yield client
+    with _worker_log_level(verbose):
+        if cluster_file:
+            cluster = _from_file(Path(cluster_file))
+        elif gpus:
+            cluster = _local_cluster(gpu_worker_names(parse_gpus(gpus), per_gpu), verbose)
+        else:
+            cluster = _local_cluster([f"cpu{i}" for i in range(workers or local_cores())], verbose)
+        with cluster, Client(cluster) as client:
+            yield client
