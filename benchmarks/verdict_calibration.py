@@ -1,5 +1,5 @@
 """Do the verdicts keep their stated error rates? Score sets with known truth are simulated
-and judged by the project's own verdict code (pipeline.report.verdicts.compare_runs: the
+and judged by the project's own verdict code (pipeline.report.comparisons.compare_runs: the
 interval over test videos and seeds, the chance gate, the seed minimum; reproduction: the
 equivalence test of a reported number), then counted, each rate with its Wilson 95% interval:
 
@@ -43,8 +43,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from pipeline.evaluation.paired import auc_estimate  # noqa: E402
-from pipeline.report.verdicts import (NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED, SUPPORTED, ClaimSettings,  # noqa: E402
-                                      compare_runs, reproduction)
+from pipeline.report.comparisons import compare_runs  # noqa: E402
+from pipeline.report.evidence import Row  # noqa: E402
+from pipeline.report.reproduction import reproduction  # noqa: E402
+from pipeline.report.verdicts import NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED, SUPPORTED, ClaimSettings  # noqa: E402
 
 FRAMES, ANOMALY, RHO = 64, 24, 0.8
 
@@ -173,7 +175,7 @@ def run(sc: Scenario, draws: int, seed: int = 0, truth_draws: int = 2000) -> Rat
     s = ClaimSettings()
     for _ in range(draws):
         a, b = draw(sc, rng)
-        found = compare_runs(a, b, "sim", "sim", ("a", "a (ablation)") if sc.shared_runs else ("a", "b"), s)
+        found = compare_runs(a, b, "sim", "sim", (Row("a"), Row("a", "ablation")) if sc.shared_runs else (Row("a"), Row("b")), s)
         rates.supported += found.outcome == SUPPORTED
         rates.not_testable += found.outcome == NOT_TESTABLE
         rates.contradicted += found.part.p_contra is not None and found.part.p_contra < s.alpha

@@ -42,7 +42,9 @@ def main():
 
     args = parse()
     config = settings(load_params(), args)
-    imported = import_released(args.family, config, args.checkpoint_dir, args.out_dir)
+    model = families.load(args.family, "model").build(config.to_dict())
+    imported = import_released(args.family, model, families.load(args.family, "released").import_checkpoint,
+                               args.checkpoint_dir, args.out_dir)
     print(f"imported {', '.join(imported.facts['files'])} ({imported.facts['format']}) as {args.dataset}/{args.model}")
     return args.out_dir
 

@@ -30,15 +30,14 @@ def settings(params: dict, args: argparse.Namespace):
 
 
 def main():
-    from pipeline.engine.runtime import configure, pick_device
+    from pipeline.engine.runtime import start
     from pipeline.engine.testing import infer_seed
 
     args = parse()
     device_name, (_, threads), checkpoint, config = settings(load_params(), args)
-    device = pick_device(device_name)
-    configure(device, threads)
-    frames = infer_seed(families.load(args.family, "infer").run, config, Path(args.train_dir), checkpoint,
-                        args.prepared_dir, Path(args.out_dir), device)
+    device = start(device_name, threads)
+    frames = infer_seed(families.load(args.family, "infer").run, families.load(args.family, "model").build, config,
+                        Path(args.train_dir), checkpoint, args.prepared_dir, Path(args.out_dir), device)
     return args.out_dir, {"device": str(device), "cpu_threads": threads, "frames": frames}
 
 

@@ -1,6 +1,7 @@
 """prepare@<dataset>, prepare_images@<dataset>, prepare_oneclass@<dataset>: turn a dataset
-into the shared prepared format (pipeline.data.index): synthetic (generated), the video
-benchmarks, MVTec AD, and the one-class digit sets (from scikit-learn).
+into the shared prepared format (pipeline.data.index), as its row in the dataset table says
+(pipeline.data.datasets): generated (synthetic, the one-class digit sets from scikit-learn)
+or read from data/raw/<dataset> (the video benchmarks, MVTec AD).
 
 usage: python stages/prepare.py <dataset> <raw_dir> <out_dir>     params: prepare.<dataset>, runtime.numerics
 """
@@ -9,9 +10,9 @@ from pathlib import Path
 
 from _common import arguments, numerics_setting, run
 
+from pipeline.data.prepare import prepare
 from pipeline.io import InputError
 from pipeline.params import load_params
-from pipeline.params.schema import Prepare
 
 
 def parse(argv=None) -> argparse.Namespace:
@@ -27,24 +28,7 @@ def settings(params: dict, args: argparse.Namespace) -> dict:
 
 def main():
     args = parse()
-    cfg = settings(load_params(), args)
-    if args.dataset == "synthetic":
-        from pipeline.data.index import write_dataset
-        from pipeline.data.synthetic import SyntheticConfig, generate
-        write_dataset(args.out_dir, "synthetic", generate(SyntheticConfig(**cfg)))
-    elif args.dataset == "digits":
-        from pipeline.data.digits import DigitsConfig, oneclass_records
-        from pipeline.data.index import write_dataset
-        write_dataset(args.out_dir, "digits", oneclass_records(DigitsConfig(**cfg)))
-    elif args.dataset == "mvtec":
-        from pipeline.data.mvtec import prepare_mvtec
-        opts = Prepare(**cfg)  # the schema's defaults for keys left out
-        prepare_mvtec(Path(args.raw_dir), Path(args.out_dir), opts.size, opts.format)
-    else:
-        from pipeline.data.real import prepare_real
-        opts = Prepare(**cfg)
-        prepare_real(args.dataset, Path(args.raw_dir), Path(args.out_dir), opts.size, opts.workers, opts.format,
-                     opts.jpeg_round_trip)
+    prepare(args.dataset, settings(load_params(), args), Path(args.raw_dir), Path(args.out_dir))
     return args.out_dir
 
 

@@ -12,7 +12,7 @@ from _common import arguments, numerics_setting, run
 from pipeline.params import load_params, pick
 from pipeline.report.build import build_report
 from pipeline.report.collect import current_runs
-from pipeline.report.claims import ClaimSettings
+from pipeline.report.verdicts import ClaimSettings
 from pipeline.report.provenance import SETTINGS
 
 

@@ -33,12 +33,11 @@ def settings(params: dict, args: argparse.Namespace):
 
 def main():
     from pipeline.engine.loop import train
-    from pipeline.engine.runtime import configure, pick_device
+    from pipeline.engine.runtime import start
 
     args = parse()
     device_name, (_, threads), recipe, loop = settings(load_params(), args)
-    device = pick_device(device_name)
-    configure(device, threads)
+    device = start(device_name, threads)
     print(f"training {args.dataset}/{args.model} seed {args.seed} on {device} ({threads} CPU threads)")
     train(recipe, args.prepared_dir, args.out_dir, loop, device)
     return args.out_dir, {"device": str(device), "cpu_threads": threads}

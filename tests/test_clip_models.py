@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from pipeline.artifacts import FRAMES, MEMORY_SUMMARY
-from pipeline.engine.checkpoints import load_checkpoint
+from pipeline.families.checkpoints import load_checkpoint
 from pipeline.data.clips import GrayClipDataset
 from pipeline.data.index import PreparedDataset
 from pipeline.engine.loop import LoopConfig, fit

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from pipeline.engine.checkpoints import load_checkpoint
+from pipeline.families.checkpoints import load_checkpoint
 from pipeline.families.daad.toy import ToyConfig, block_memory, fig1_pattern, rebuild, run_toy, toy_images
 from fixtures import layouts
 from pipeline.data.index import PreparedDataset

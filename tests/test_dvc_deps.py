@@ -322,3 +322,74 @@ def test_dvc_repro_reaches_every_stage_from_the_root_pipeline_file(dag_root):
         without_report = set(roots) - {report}
         reached = without_report.union(*(nx.descendants(graph, s) for s in without_report))
         assert any(s.name.startswith("score_memory@") for s in graph if s not in reached)
+
+
+# --- the registry's table and the DAG's blocks ------------------------------------------------
+def _blocks(dvc_file: str) -> list[dict]:
+    """Each block of a dag file: its family, the params lists its matrix (or foreach) runs
+    over, and the top-level params keys it lists."""
+    stages = yaml.safe_load((ROOT / dvc_file).read_text())["stages"]   # merge keys resolved
+    out = []
+    for name, block in stages.items():
+        body = block.get("do", block)
+        [local] = body["vars"]
+        matrix = block.get("matrix") or {}
+        lists = {axis: value.strip("${}") for axis, value in matrix.items() if axis in ("dataset", "model")}
+        if "foreach" in block:
+            lists = {"model": block["foreach"].strip("${}").removeprefix("released.")}
+        out.append({"name": name, "family": local["family"], "model": lists["model"], "dataset": lists.get("dataset"),
+                    "params": {str(p).split(".")[0] for p in body.get("params", [])}})
+    return out
+
+
+def _table_mismatches(blocks: list[dict], rows, reads: str | None = None) -> list[str]:
+    """Where the blocks and the table's rows disagree: a list without a block or a block
+    without a row, another family or dataset list, or (reads: the row's field) the extra
+    params keys the row says its stages read."""
+    from pipeline.families.lists import MODEL_LISTS
+
+    extra = {key for row in MODEL_LISTS for key in (*row.train_reads, *row.score_reads)}
+    by_list = {b["model"]: b for b in blocks}
+    problems = [f"{row.name}: no block" for row in rows if row.name not in by_list]
+    problems += [f"{b['name']}: runs {b['model']}, which is not a row of pipeline/families/lists.py"
+                 for b in blocks if b["model"] not in {row.name for row in rows}]
+    for row in rows:
+        block = by_list.get(row.name)
+        if block is None:
+            continue
+        if block["family"] != row.family:
+            problems.append(f"{block['name']}: family {block['family']}, the table says {row.family}")
+        if block["dataset"] not in (None, row.datasets):
+            problems.append(f"{block['name']}: runs on {block['dataset']}, the table says {row.datasets}")
+        if reads and block["params"] & extra != set(getattr(row, reads)):
+            problems.append(f"{block['name']}: reads {sorted(block['params'] & extra)}, the table says "
+                            f"{list(getattr(row, reads))}")
+    return problems
+
+
+def test_the_dags_blocks_are_the_registrys_model_lists():
+    """One block per row of the model-list table (pipeline.families.lists) in dag/train,
+    dag/infer and dag/score, with the row's family, dataset list and extra params; the
+    released rows have their import, infer and score blocks in dag/released."""
+    from pipeline.families.lists import MODEL_LISTS
+
+    released = [row for row in MODEL_LISTS if row.released]
+    for dvc_file, rows, reads in (("dag/train/dvc.yaml", MODEL_LISTS, "train_reads"),
+                                  ("dag/infer/dvc.yaml", MODEL_LISTS, None),
+                                  ("dag/score/dvc.yaml", MODEL_LISTS, "score_reads")):
+        assert _table_mismatches(_blocks(dvc_file), rows, reads) == [], dvc_file
+    blocks = _blocks("dag/released/dvc.yaml")
+    for kind, reads in (("import_released", None), ("infer_released", None), ("score_released", "score_reads")):
+        assert _table_mismatches([b for b in blocks if b["name"].startswith(kind)], released, reads) == [], kind
+
+
+def test_the_block_check_fails_when_a_block_and_the_table_disagree():
+    from pipeline.families.lists import MODEL_LISTS
+
+    blocks = _blocks("dag/score/dvc.yaml")
+    moved = [dict(b, dataset="image_datasets") if b["model"] == "clip_models" else b for b in blocks]
+    assert _table_mismatches(moved, MODEL_LISTS) == ["score_clip: runs on image_datasets, the table says datasets"]
+    assert _table_mismatches(blocks[1:], MODEL_LISTS) == [f"{blocks[0]['model']}: no block"]
+    no_lambda = [dict(b, params=b["params"] - {"lambda"}) for b in blocks]
+    assert _table_mismatches(no_lambda, MODEL_LISTS, "score_reads") == [
+        "score_memory: reads [], the table says ['lambda']"]

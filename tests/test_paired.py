@@ -6,12 +6,15 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from pipeline.evaluation.paired import (AUCStatistic, Term, auc_difference, auc_estimate, entropy_difference,
-                                        estimate, jackknife_variance, runs_from_frames, satterthwaite_df, t_interval,
-                                        usage_entropy, usage_from_rows)
+from pipeline.evaluation.paired import (AUCStatistic, auc_difference, auc_estimate, entropy_difference, estimate,
+                                        runs_from_frames, usage_entropy, usage_from_rows)
+from pipeline.evaluation.variance import Term, jackknife_variance, satterthwaite_df, t_interval
+from pipeline.report.comparisons import compare
+from pipeline.report.evidence import Row
+from pipeline.report.reproduction import reproduction
 from pipeline.report.verdicts import (CONTRADICTED, INCONCLUSIVE, NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED, SUPPORTED,
-                                      TEST_SET_ONLY, TOO_FEW_SEEDS, ClaimSettings, Part, combine, compare,
-                                      dataset_cells, holm, part_from, reproduction, settle)
+                                      TEST_SET_ONLY, TOO_FEW_SEEDS, ClaimSettings, Part, combine, dataset_cells, holm,
+                                      part_from, settle)
 
 from fixtures.scores import VIDEOS, frames
 
@@ -159,23 +162,24 @@ class _Store:
     def __init__(self, tables):
         self.tables = tables
 
-    def scores(self, dataset, name):
-        return self.tables.get(name)
+    def scores(self, dataset, row):
+        return self.tables.get(str(row))
 
 
 def test_comparisons_that_cannot_exercise_the_claim_are_not_testable():
     s = ClaimSettings(min_seeds=1)
     chance = {"a": frames(0.0, 1), "b": frames(0.0, 2)}    # neither model beats chance
-    assert "not above chance" in compare(_Store(chance), "d", "a", "b", s).line
+    a, b, a_fixed = Row("a"), Row("b"), Row("a", "without test-time update")
+    assert "not above chance" in compare(_Store(chance), "d", a, b, s).line
     flipped = {"a": frames(2.5, 4), "b": frames(-1.5, 5)}  # a win over a model below chance is no evidence
-    found = compare(_Store(flipped), "d", "a", "b", s)
+    found = compare(_Store(flipped), "d", a, b, s)
     assert found.outcome == NOT_TESTABLE and "b not above chance" in found.line
     same = frames(1.5, 3)                                  # an ablation that changed nothing
-    found = compare(_Store({"a": same, "a (without test-time update)": same}), "d", "a", "a (without test-time update)",
-                    s, updated={"a": 0.0, "a (without test-time update)": 0.0})
+    found = compare(_Store({"a": same, "a (without test-time update)": same}), "d", a, a_fixed,
+                    s, updated={a: 0.0, a_fixed: 0.0})
     assert found.outcome == NOT_TESTABLE and "no test frame updated the memory" in found.line
-    assert compare(_Store({"a": frames(2.5, 4), "b": frames(0.8, 5)}), "d", "a", "b", s).outcome == SUPPORTED
-    assert compare(_Store({"a": frames(1.5, 4)}), "d", "a", "b", s) is None  # b not run: not tested
+    assert compare(_Store({"a": frames(2.5, 4), "b": frames(0.8, 5)}), "d", a, b, s).outcome == SUPPORTED
+    assert compare(_Store({"a": frames(1.5, 4)}), "d", a, b, s) is None  # b not run: not tested
 
 
 def test_outcomes_combine_across_pairs_and_datasets():
@@ -207,9 +211,9 @@ def test_the_chance_gate_stops_a_broken_baseline_but_not_a_working_one():
     the gate asks each model's AUC to lie one (t-scaled) standard error above 0.5."""
     store = _Store({"good": seeded((1.5, 1.6, 1.4), 1), "broken": seeded((-0.4, -0.3, -0.5), 20),
                     "fine": seeded((1.0, 1.1, 0.9), 40)})
-    found = compare(store, "d", "good", "broken", S3)
+    found = compare(store, "d", Row("good"), Row("broken"), S3)
     assert found.outcome == NOT_TESTABLE and "broken not above chance" in found.line
-    assert compare(store, "d", "good", "fine", S3).outcome != NOT_TESTABLE
+    assert compare(store, "d", Row("good"), Row("fine"), S3).outcome != NOT_TESTABLE
     broken = found.bounds[1]
     assert broken.value - stats.t.ppf(0.84, broken.df) * broken.se <= 0.5 < found.bounds[0].value
 

@@ -37,9 +37,41 @@ def test_training_work_is_clips_times_epochs_of_one_seed_at_the_published_size(t
                       tmp_path).seconds == pytest.approx(2.0 + 2486 * 60 / 10.0)
 
 
+def test_a_new_family_gets_a_plan_row_from_its_own_declarations(tmp_path, monkeypatch):
+    """The plan names no family: a throwaway family, declared only by its spec's COSTS and
+    its config's train_configs, is costed like any other."""
+    import sys
+    import types
+
+    from pipeline import families
+    from pipeline.engine.loop import LoopConfig
+    from pipeline.families.costs import Costs
+
+    package = "pipeline.families.toy_family"
+    spec, config = types.ModuleType(f"{package}.spec"), types.ModuleType(f"{package}.config")
+    spec.COSTS = Costs(probes=("toy",), sample_frames=lambda c: c["frames"], test_passes=lambda c: 3,
+                       rate_key=lambda c: "fast")
+    config.train_configs = lambda params, dataset, model, seed: ({"frames": 7}, None,
+                                                                 LoopConfig(epochs=4, batch_size=2, checkpoint_every=1))
+    monkeypatch.setitem(sys.modules, package, types.ModuleType(package))
+    monkeypatch.setitem(sys.modules, f"{package}.spec", spec)
+    monkeypatch.setitem(sys.modules, f"{package}.config", config)
+    monkeypatch.setattr(families, "FAMILIES", (*families.FAMILIES, "toy_family"))
+    params = load_params(ROOT / "params.yaml")
+    params["models"]["toy"] = {"family": "toy_family", "train": {}}
+    rates = {"toy_family/fast": (6.0, 30.0)}
+    # Avenue's published 15,328 training frames in 16 videos; 7-frame samples: 15328 - 16 * 6 = 15232, x 4 epochs
+    train = stage_cost("train_toy@avenue-toy-0", params, rates, tmp_path)
+    assert (train.family, train.units) == ("toy_family", 15232 * 4)
+    assert train.seconds == pytest.approx(FIXED_SECONDS + 15232 * 4 / 6.0)
+    # 15,324 test frames, three passes each
+    infer = stage_cost("infer_toy@avenue-toy-0", params, rates, tmp_path)
+    assert infer.units == 15324 * 3 and infer.seconds == pytest.approx(FIXED_SECONDS + 15324 * 3 / 30.0)
+
+
 def test_the_official_anchor_is_the_reports_own_table_1():
     # report Table 1: 1,498 minutes for 10 epochs of ShanghaiTech's 274,515 - 330 * 4 prediction clips
-    assert OFFICIAL_2080TI[("mnad", "prediction")][0] == pytest.approx((274515 - 1320) * 10 / (1498 * 60))
+    assert OFFICIAL_2080TI["mnad/prediction"][0] == pytest.approx((274515 - 1320) * 10 / (1498 * 60))
 
 
 def test_makespan_of_a_list_schedule_by_hand():

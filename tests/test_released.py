@@ -12,7 +12,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from pipeline.engine.checkpoints import load_checkpoint
+from pipeline.families.checkpoints import load_checkpoint
 from pipeline.engine.released import import_released, load_official
 from pipeline.families.clip_ae.model import MemAE, MemAEConfig
 from pipeline.families.clip_ae.released import import_checkpoint as import_clip
@@ -192,7 +192,10 @@ def test_import_writes_a_checkpoint_our_test_pass_loads(tmp_path):
     folder = tmp_path / "checkpoints"
     official = save_mnad(folder, "prediction", WIDTH)
     cfg = MNADConfig(width=WIDTH, image_size=32)
-    import_released("mnad", cfg, folder, tmp_path / "run")
+    from pipeline.families.mnad.model import build
+    from pipeline.families.mnad.released import import_checkpoint
+
+    import_released("mnad", build(cfg.to_dict()), import_checkpoint, folder, tmp_path / "run")
     model, items, state = load_checkpoint(tmp_path / "run" / "seed_0" / "final.pt")
     assert state["train_config"]["update_normalisation"] == "official"
     assert state["train_config"]["released"]["files"]["model.pth"] == __import__("hashlib").sha256(
@@ -208,9 +211,9 @@ def test_import_writes_a_checkpoint_our_test_pass_loads(tmp_path):
 def _reference():
     import pandas as pd
     return pd.DataFrame([
-        {"paper": "LNTRA", "table": "LNTRA Table 1", "dataset": "ped2", "model": "lntra_skip", "metric": "auc_pooled",
+        {"paper": "LNTRA", "table": "LNTRA Table 1", "dataset": "ped2", "model": "lntra_skip", "variant": "", "metric": "auc_pooled",
          "value": 0.965},
-        {"paper": "MNAD", "table": "MNAD Table 1", "dataset": "ped2", "model": "pred_mem", "metric": "auc_pooled",
+        {"paper": "MNAD", "table": "MNAD Table 1", "dataset": "ped2", "model": "pred_mem", "variant": "", "metric": "auc_pooled",
          "value": 0.970}])
 
 
@@ -229,9 +232,9 @@ def test_released_table_judges_both_halves_and_names_missing_files():
         {"dataset": "ped2", "model": "lntra_skip", "family": "clip_ae", "auc": 0.95, "lo": 0.93, "hi": 0.96, "files": "a"},
         {"dataset": "synthetic", "model": "pred", "family": "mnad", "auc": 0.7, "lo": None, "hi": None, "files": "b"}])
     results = pd.DataFrame([
-        {"dataset": "ped2", "model": "lntra_skip", "auc_micro": 0.90, "auc_micro_lo": 0.88, "auc_micro_hi": 0.92,
-         "auc_micro_per_seed": [0.895, 0.90, 0.905]},
-        {"dataset": "ped2", "model": "lntra_skip (an ablation)", "auc_micro": 0.97, "auc_micro_lo": 0.96,
+        {"dataset": "ped2", "model": "lntra_skip", "variant": "", "auc_micro": 0.90, "auc_micro_lo": 0.88,
+         "auc_micro_hi": 0.92, "auc_micro_per_seed": [0.895, 0.90, 0.905]},
+        {"dataset": "ped2", "model": "lntra_skip", "variant": "an ablation", "auc_micro": 0.97, "auc_micro_lo": 0.96,
          "auc_micro_hi": 0.98, "auc_micro_per_seed": None}])
     table = released_table(released, results, _reference(), ClaimSettings(tolerance=0.03), known).set_index("model")
     skip = table.loc["lntra_skip"]

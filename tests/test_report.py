@@ -9,7 +9,9 @@ from fixtures.scores import frames
 from pipeline.io import write_csv, write_json
 from pipeline.report.browser import check_page, find_browser
 from pipeline.report.build import build_report
-from pipeline.report.collect import REFERENCE_FILE
+from pipeline.report.collect import REFERENCE_FILE, reference_numbers
+from pipeline.families.mnad.spec import WITHOUT_UPDATE
+from pipeline.report.evidence import Row
 from pipeline.report.verdicts import (NOT_REPRODUCED, NOT_SUPPORTED, NOT_TESTABLE, NOT_TESTED, REPRODUCED, SUPPORTED,
                                       TEST_SET_ONLY, ClaimSettings)
 
@@ -80,13 +82,15 @@ def test_every_section_is_present(report):
 
 def test_table_numbers_equal_the_metrics_files(report):
     out, _, runs = report
-    table = pd.read_csv(out / "auc_table.csv")
+    table = pd.read_csv(out / "auc_table.csv", keep_default_na=False, na_values={"auc_micro_lo": [""],
+                                                                                 "auc_micro_hi": [""]})
     for m in runs:
-        row = table[(table.dataset == m["dataset"]) & (table.model == m["model"])].iloc[0]
+        [row] = table[(table.dataset == m["dataset"]) & (table.model == m["model"]) & (table.variant == "")].itertuples()
         assert row.auc_micro == pytest.approx(m["auc_micro"])
         assert (row.auc_micro_lo, row.auc_micro_hi) == pytest.approx(tuple(m["interval"]["auc_micro"]))
-    assert "pred_mem (without test-time update)" in set(table.model)
+    assert ("pred_mem", "without test-time update") in set(zip(table.model, table.variant))   # an ablation's row
     markdown = (out / "auc_table.md").read_text()
+    assert "| pred_mem (without test-time update) |" in markdown
     assert "0.965 [0.950, 0.980]" in markdown
 
 
@@ -130,6 +134,51 @@ def test_with_fewer_seeds_than_required_claims_show_directions_not_verdicts(repo
     assert "1 seed: test-set only \u2191" in page and "The matrix holds 0 tests" in page
 
 
+def test_names_with_markup_are_shown_as_text(tmp_path):
+    """A dataset, model or video named with markup is text on the page: the templates escape
+    every value (autoescape), so nothing a name holds becomes an element or ends an attribute."""
+    from html.parser import HTMLParser
+
+    dataset, model, video = '<script>alert("d")', 'm"><script>alert(1)', 'v"<script>'   # folder names: no /
+    scores, figures, out = tmp_path / "score", tmp_path / "figures", tmp_path / "reports"
+    m = _metrics(dataset, model, 0.8, [0.7, 0.9])
+    m["constant_signal"] = {"psnr": [video]}
+    table = frames(1.0, seed=1)
+    table["video"] = video
+    write_csv(scores / dataset / model / "scores.csv", table)
+    write_json(scores / dataset / model / "metrics.json", m)
+    write_json(figures / dataset / model / "summary.json", {"train_seconds": 1.0, "checkpoint_epoch": 4})
+    build_report(scores, figures, out, ClaimSettings(min_seeds=1), PARAMS, take_screenshot=False)
+    page = (out / "index.html").read_text()
+
+    class Page(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.scripts, self.text, self.ids, self.inside = [], [], [], False
+
+        def handle_starttag(self, tag, attrs):
+            self.inside = tag == "script"
+            self.ids += [value for key, value in attrs if key == "id"]
+            self.scripts += [""] if tag == "script" else []
+
+        def handle_endtag(self, tag):
+            self.inside = False
+
+        def handle_data(self, data):
+            if self.inside:
+                self.scripts[-1] += data
+            else:
+                self.text.append(data)
+
+    parsed = Page()
+    parsed.feed(page)
+    text = "".join(parsed.text)
+    assert not any("alert" in script for script in parsed.scripts), "a name became a script"
+    for name in (dataset, model, f"psnr constant in 1 video(s): {video}"):
+        assert name in text
+    assert f"{dataset}-{model}" in parsed.ids   # an attribute value holds the whole name, quotes and all
+
+
 def test_lambda_plot_and_sweep_csv(report):
     out, _, _ = report
     sweep = pd.read_csv(out / "lambda_sweep.csv")
@@ -155,13 +204,13 @@ class _Evidence:
     def __init__(self, tables):
         self.tables = tables
 
-    def scores(self, dataset, name):
-        return self.tables.get((dataset, name))
+    def scores(self, dataset, row):
+        return self.tables.get((dataset, str(row)))
 
 
 def _rows(tables, per_category=()):
-    return pd.DataFrame([{"dataset": d, "model": m, "updated_fraction": None, "per_category": d in per_category,
-                          "task": "reconstruction"} for d, m in tables])
+    return pd.DataFrame([{"dataset": d, "model": m, "variant": "", "updated_fraction": None,
+                          "per_category": d in per_category, "task": "reconstruction"} for d, m in tables])
 
 
 def _claim(claim_id):
@@ -172,12 +221,12 @@ def _claim(claim_id):
 
 
 def test_claims_of_the_other_systems_on_synthetic_and_digits():
-    from pipeline.report.claims import daad_toy, judge
+    from pipeline.report.judging import daad_toy, judge
 
     tables = {("synthetic", "lntra_skip"): frames(3.0, 1), ("synthetic", "lntra_baseline"): frames(1.0, 2),
               ("digits", "memae_img"): frames(2.0, 3), ("digits", "memae_img_ae"): frames(2.0, 4),
               ("digits", "memae_img_nonspar"): frames(2.0, 5)}
-    reference = pd.read_csv(REFERENCE_FILE)
+    reference = reference_numbers()
     s = ClaimSettings(min_seeds=1)
     args = (_rows(tables, per_category=("digits",)), _Evidence(tables), reference, s)
     skip = judge(_claim("lntra-synthetic-skip"), *args)
@@ -203,12 +252,12 @@ def test_claims_of_the_other_systems_on_synthetic_and_digits():
 def test_a_claim_is_judged_only_on_the_datasets_its_sentence_names():
     """MNAD's Table 2 ablations are stated on Ped2: on Avenue the same pairs are information,
     whatever they show, and the matrix has no Avenue cell for them."""
-    from pipeline.report.claims import judge
+    from pipeline.report.judging import judge
 
     tables = {(d, m): frames(signal, seed) for seed, (d, m, signal) in enumerate([
         ("ped2", "pred_mem", 2.5), ("ped2", "pred_mem_nocomp", 0.8), ("ped2", "pred_mem_nosep", 0.8),
         ("avenue", "pred_mem", 0.8), ("avenue", "pred_mem_nocomp", 2.5), ("avenue", "pred_mem_nosep", 2.5)])}
-    verdict = judge(_claim("mnad-complementary"), _rows(tables), _Evidence(tables), pd.read_csv(REFERENCE_FILE),
+    verdict = judge(_claim("mnad-complementary"), _rows(tables), _Evidence(tables), reference_numbers(),
                     ClaimSettings(min_seeds=1))
     assert verdict.per_dataset == {"ped2": SUPPORTED} and verdict.verdict == SUPPORTED
     assert verdict.judged_on == ("ped2",)
@@ -218,9 +267,9 @@ def test_a_claim_is_judged_only_on_the_datasets_its_sentence_names():
 def test_fails_to_improve_is_tested_as_no_better_than_the_tolerance():
     """'AE+Skip fails to improve AE': supported when AE+Skip - AE lies below +tolerance,
     contradicted when AE+Skip is shown ahead; an equal pair is not 'contradicted'."""
-    from pipeline.report.claims import judge
+    from pipeline.report.judging import judge
 
-    s, reference = ClaimSettings(min_seeds=1), pd.read_csv(REFERENCE_FILE)
+    s, reference = ClaimSettings(min_seeds=1), reference_numbers()
     worse = {("mvtec", "daad_skip"): frames(0.8, 1), ("mvtec", "daad_ae"): frames(2.5, 2)}
     better = {("mvtec", "daad_skip"): frames(2.5, 3), ("mvtec", "daad_ae"): frames(0.8, 4)}
     assert judge(_claim("daad-skip"), _rows(worse), _Evidence(worse), reference, s).verdict == SUPPORTED
@@ -228,7 +277,7 @@ def test_fails_to_improve_is_tested_as_no_better_than_the_tolerance():
 
 
 def test_most_datasets_means_a_majority_of_those_run():
-    from pipeline.report.claims import MOST, _overall
+    from pipeline.report.verdicts import MOST, overall as _overall
 
     assert _overall([SUPPORTED, SUPPORTED, "inconclusive"], MOST) == SUPPORTED
     assert _overall([SUPPORTED, "contradicted", "inconclusive"], MOST) == "inconclusive"
@@ -288,31 +337,31 @@ MEMORY = {"pred_mem", "pred_mem_nocomp", "pred_mem_nosep", "pred_mem_nolosses", 
 
 def test_the_papers_difference_comes_from_two_rows_of_one_table_at_one_setting():
     from pipeline.report.collect import reference_numbers
-    from pipeline.report.verdicts import reported_pair
+    from pipeline.report.reproduction import reported_pair
 
     reference = reference_numbers()
     reports = reference[reference.table.str.startswith("report Table")]
     # report Table 7: pred_mem at lambda 1 against its ablations at 0.7 and 0.9: no pair at one lambda
-    assert reported_pair(reports, "ped2", "pred_mem", "pred_mem_nolosses", MEMORY) == (
+    assert reported_pair(reports, "ped2", Row("pred_mem"), Row("pred_mem_nolosses"), MEMORY) == (
         None, "report Table 7 (prediction ablation): its rows are at lambda 1 and 0.7")
-    (a, b), _ = reported_pair(reports, "ped2", "pred_mem_nocomp", "pred_mem_nosep", MEMORY)   # both at 0.9
+    (a, b), _ = reported_pair(reports, "ped2", Row("pred_mem_nocomp"), Row("pred_mem_nosep"), MEMORY)   # both at 0.9
     assert round(a.value - b.value, 4) == 0.0024
     # the test-time update claim: Table 9's prediction rows are one model with and without it
-    (a, b), _ = reported_pair(reports, "shanghaitech", "pred_mem_sup (without test-time update)", "pred_mem_sup",
+    (a, b), _ = reported_pair(reports, "shanghaitech", Row("pred_mem_sup", WITHOUT_UPDATE), Row("pred_mem_sup"),
                               MEMORY, vary_update=True)
     assert round(a.value - b.value, 4) == 0.0005
-    pair, why = reported_pair(reports, "shanghaitech", "recon_mem_sup (without test-time update)", "recon_mem_rc", MEMORY,
-                              vary_update=True)
+    pair, why = reported_pair(reports, "shanghaitech", Row("recon_mem_sup", WITHOUT_UPDATE), Row("recon_mem_rc"),
+                              MEMORY, vary_update=True)
     assert pair is None and "confounded" in why      # 71.07 vs 64.14 also differ in the supervision
     # report Table 8: the supervised rows are Table 9's rows without the update, the others have it
-    pair, why = reported_pair(reports, "shanghaitech", "pred_mem_sup (without test-time update)", "pred_mem", MEMORY)
+    pair, why = reported_pair(reports, "shanghaitech", Row("pred_mem_sup", WITHOUT_UPDATE), Row("pred_mem"), MEMORY)
     assert pair is None and "differ in the test-time update" in why
     # a model without memory has no lambda: MNAD Table 1's pair is the paper's own
-    (a, b), _ = reported_pair(reference[reference.table.str.startswith("MNAD Table 1")], "ped2", "pred_mem", "pred",
-                              MEMORY)
+    (a, b), _ = reported_pair(reference[reference.table.str.startswith("MNAD Table 1")], "ped2", Row("pred_mem"),
+                              Row("pred"), MEMORY)
     assert round(a.value - b.value, 3) == 0.027
     only_across = _reference_rows(("T4", "ped2", "a", 0.96, 0.6), ("T7", "ped2", "b", 0.95, 0.6))
-    assert reported_pair(only_across, "ped2", "a", "b")[0] is None
+    assert reported_pair(only_across, "ped2", Row("a"), Row("b"))[0] is None
 
 
 def test_an_effect_size_is_judged_by_the_equivalence_test_of_reported_numbers():
@@ -321,7 +370,8 @@ def test_an_effect_size_is_judged_by_the_equivalence_test_of_reported_numbers():
     model's (Satterthwaite degrees of freedom); never 'reproduced' for a mere overlap."""
     from scipy import stats
 
-    from pipeline.report.verdicts import INCONCLUSIVE, effect_equivalence
+    from pipeline.report.reproduction import effect_equivalence
+    from pipeline.report.verdicts import INCONCLUSIVE
 
     shared = _difference(0.025, per_seed=((0.52, 0.53, 0.525), (0.5, 0.5, 0.5)), shared=True)
     # per-seed differences 0.02, 0.03, 0.025: sd 0.005; 0.025 - 0.024 +- 4.303 * 0.005 * sqrt(4/3) = 0.001 +- 0.02484
@@ -339,7 +389,7 @@ def test_an_effect_size_is_judged_by_the_equivalence_test_of_reported_numbers():
 
 
 def _reference_rows(*rows):
-    return pd.DataFrame([dict(zip(("table", "dataset", "model", "value", "reported_lambda"), r), row=f"row {i}")
+    return pd.DataFrame([dict(zip(("table", "dataset", "model", "value", "reported_lambda"), r), row=f"row {i}", variant="")
                          for i, r in enumerate(rows)])
 
 
@@ -368,22 +418,21 @@ def test_every_claim_quotes_a_sentence_printed_in_its_paper():
 
 
 def test_videos_a_score_term_cannot_rank_are_named():
-    from pipeline.report.render import constant_signal_note
+    from pipeline.report.view import constant_signals
 
     rows = pd.DataFrame([{"dataset": "shanghaitech", "model": "pred_mem", "constant_signal": {"psnr": ["01_0014"]}},
                          {"dataset": "shanghaitech", "model": "pred", "constant_signal": {}}])
-    note = constant_signal_note(rows)
-    assert "shanghaitech/pred_mem: psnr constant in 1 video(s): 01_0014" in note and "NaN" in note
-    assert constant_signal_note(rows.iloc[1:]) == ""
+    assert constant_signals(rows) == ["shanghaitech/pred_mem: psnr constant in 1 video(s): 01_0014"]
+    assert constant_signals(rows.iloc[1:]) == []
 
 
 def test_a_per_category_reported_auroc_is_met_by_that_categorys_auroc_per_seed():
     from pipeline.report.collect import category_aucs
 
     class Scores:
-        def scores(self, dataset, model):
+        def scores(self, dataset, row):
             return pd.DataFrame({"seed": [0] * 4 + [1] * 4, "video": ["bottle", "bottle", "grid", "grid"] * 2,
                                  "label": [0, 1, 0, 1] * 2, "score": [0.1, 0.9, 0.8, 0.2, 0.9, 0.1, 0.1, 0.9]})
-    assert category_aucs(Scores(), "mvtec", "daad", "bottle") == [1.0, 0.0]
-    assert category_aucs(Scores(), "mvtec", "daad", "grid") == [0.0, 1.0]
-    assert category_aucs(None, "mvtec", "daad", "grid") is None
+    assert category_aucs(Scores(), "mvtec", Row("daad"), "bottle") == [1.0, 0.0]
+    assert category_aucs(Scores(), "mvtec", Row("daad"), "grid") == [0.0, 1.0]
+    assert category_aucs(None, "mvtec", Row("daad"), "grid") is None

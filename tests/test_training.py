@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from pipeline.data.index import PreparedDataset
-from pipeline.engine.checkpoints import load_checkpoint
+from pipeline.families.checkpoints import load_checkpoint
 from pipeline.engine.loop import LoopConfig, adam, fit
 from pipeline.families.mnad.config import TrainConfig
 from pipeline.families.mnad.model import MNADConfig

@@ -14,7 +14,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from verdict_calibration import SCENARIOS, Scenario, run  # noqa: E402
 
-from pipeline.evaluation.paired import SeedTable, satterthwaite_df, seed_limited_df, variance_terms  # noqa: E402
+from pipeline.evaluation.variance import SeedTable, satterthwaite_df, seed_limited_df, variance_terms  # noqa: E402
 
 
 def _scenario(name: str) -> Scenario:

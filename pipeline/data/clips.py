@@ -18,15 +18,7 @@ import torch
 
 from pipeline.data import frame_cache, storage
 from pipeline.data.index import PreparedDataset
-
-
-def resize_frames(frames: np.ndarray, size: int) -> np.ndarray:
-    """(T, H, W, 3) uint8 -> (T, size, size, 3) uint8 (cv2.resize, as the official loader)."""
-    if frames.shape[1] == size and frames.shape[2] == size:
-        return np.array(frames)  # a writable copy (the source may be read-only)
-    if not len(frames):
-        return np.empty((0, size, size, frames.shape[-1]), np.uint8)
-    return np.stack([cv2.resize(f, (size, size), interpolation=cv2.INTER_LINEAR) for f in frames])
+from pipeline.data.resize import resize_frames
 
 
 class _ArrayReader:

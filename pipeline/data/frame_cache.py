@@ -85,7 +85,7 @@ def ensure_cached(dataset: PreparedDataset, split: str, videos: list[str], size:
 def _build(task: tuple[str, int, int | None, str]) -> int:
     """Decode one prepared video in order, resize, write the raw array (atomically)."""
     from pipeline.data import storage
-    from pipeline.data.clips import resize_frames
+    from pipeline.data.resize import resize_frames
 
     source, length, size, target = task
     reader = storage.open_video(Path(source))

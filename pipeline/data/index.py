@@ -26,15 +26,13 @@ import pandas as pd
 
 from pipeline.artifacts import NORMAL  # noqa: F401 (re-exported: the preparers label frames with it)
 from pipeline.data import storage
+from pipeline.data.datasets import DATASETS
 from pipeline.io import InputError, atomic_path, read_json, write_csv, write_json
 
 INDEX_COLUMNS = ["split", "video", "frame", "label", "anomaly_type"]
 SPLITS = ("train", "test")
 VARIANTS = {"rgb": "videos", "gray": "videos_gray"}   # what a prepared video file holds -> its folder
 SHA_KEYS = {"rgb": "sha256", "gray": "gray_sha256"}   # -> the manifest key of its decoded array's SHA-256
-# Prepared datasets whose "videos" are categories with one model each (their protocols train
-# per category): MVTec AD, the one-class digit sets. See pipeline.engine.testing.
-ONE_MODEL_PER_VIDEO = {"mvtec", "digits"}
 
 
 @dataclass(frozen=True)
@@ -258,7 +256,7 @@ class PreparedDataset:
     @property
     def per_category(self) -> bool:
         """Whether each "video" is a category with a model of its own (MVTec AD, digits)."""
-        return self.name in ONE_MODEL_PER_VIDEO
+        return self.name in DATASETS and DATASETS[self.name].one_model_per_video
 
     def videos(self, split: str) -> list[str]:
         return sorted(self.index.loc[self.index.split == split, "video"].unique())

@@ -7,7 +7,7 @@ Each category becomes one training "video" (its good images) and one test "video
 test images, label 1 for every defect, the defect's name as anomaly type): per-video
 min-max scaling is then per-category scaling, and the macro AUC the mean of the
 per-category AUROCs that DAAD reports. Models train one per category
-(pipeline.data.index.ONE_MODEL_PER_VIDEO, pipeline.engine.testing).
+(pipeline.data.datasets: one model per category; pipeline.engine.testing).
 """
 from __future__ import annotations
 
@@ -63,12 +63,12 @@ def category_records(folder: Path, size: int) -> list[VideoRecord]:
             VideoRecord("test", name, test_frames, labels, types)]
 
 
-def prepare_mvtec(raw_root: Path, out_root: Path, size: int = 256, storage_format: str = "npy") -> None:
+def prepare_mvtec(raw_root: Path, out_root: Path, size: int = 256, storage_format: str = "npy", name: str = "mvtec") -> None:
     """All categories found under raw_root; out_root appears only once all are written."""
     from pipeline.data.real import reject_links
     reject_links(Path(raw_root))
-    writer = DatasetWriter(out_root, "mvtec", resume=False, storage_format=storage_format)
-    for folder in tqdm(categories(raw_root), desc="prepare mvtec", unit="category"):
+    writer = DatasetWriter(out_root, name, resume=False, storage_format=storage_format)
+    for folder in tqdm(categories(raw_root), desc=f"prepare {name}", unit="category"):
         for record in category_records(folder, size):
             writer.add(record)
     writer.finish()

@@ -1,6 +1,7 @@
 """User-provided benchmarks -> the prepared format (pipeline.data.index).
 
-Layouts read (trees in README, "Adding real datasets"):
+Layouts read (the dataset table, pipeline.data.datasets, says which a dataset may have;
+trees in README, "Adding real datasets"):
     shanghaitech   training/videos/<video>.avi, testing/frames/<video>/<n>.jpg,
                    testing/test_frame_mask/<video>.npy (1-D labels)
     ped2, avenue   as the official MNAD code: training/frames/<video>/*.jpg,
@@ -24,19 +25,11 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from pipeline.data.datasets import DATASETS
 from pipeline.data.index import NORMAL, DatasetWriter, VideoRecord, write_video
 from pipeline.data.readers import (fingerprint, folder_fingerprint, frame_files, load_labels, read_frame_folder,
                                    read_mask_labels, read_video, reader_version, video_files)
 from pipeline.io import InputError
-
-REAL_DATASETS = ("shanghaitech", "ped2", "avenue")
-LAYOUT_HELP = {
-    "shanghaitech": "training/videos/<video>.avi, testing/frames/<video>/<n>.jpg and testing/test_frame_mask/<video>.npy",
-    "ped2": "the MNAD layout (training/frames/<video>/*.jpg, testing/frames/<video>/*.jpg, frame_labels_ped2.npy) "
-            "or the UCSD layout (UCSDped2/Train/Train001/*.tif, UCSDped2/Test/Test001/*.tif, Test001_gt/*.bmp)",
-    "avenue": "the MNAD layout (training/frames/<video>/*.jpg, testing/frames/<video>/*.jpg, frame_labels_avenue.npy)",
-}
-
 
 @dataclass(frozen=True)
 class Job:
@@ -66,8 +59,8 @@ def missing(name: str, root: Path, parts: dict[str, bool] | None = None) -> Inpu
     absent = [path for path, found in (parts or {}).items() if not found]
     if parts and len(absent) < len(parts):
         return InputError(f"dataset '{name}' in {root} is incomplete: {', '.join(absent)} missing or empty "
-                          f"(layout: {LAYOUT_HELP[name]}; README, 'Adding real datasets')")
-    return InputError(f"dataset '{name}' not found in {root}: put it there as {LAYOUT_HELP[name]} (README, "
+                          f"(layout: {DATASETS[name].where}; README, 'Adding real datasets')")
+    return InputError(f"dataset '{name}' not found in {root}: put it there as {DATASETS[name].where} (README, "
                       "'Adding real datasets'), or remove it from `datasets` in params.yaml")
 
 
@@ -87,13 +80,13 @@ def _video_folders(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
 
 
-def shanghaitech_jobs(root: Path) -> list[Job]:
+def shanghaitech_jobs(root: Path, name: str) -> list[Job]:
     video_dir = root / "training" / "videos"
     videos = video_files(video_dir) if video_dir.is_dir() else []
     tests = _video_folders(root / "testing" / "frames")
     masks = root / "testing" / "test_frame_mask"
     if not videos or not tests or not masks.is_dir():
-        raise missing("shanghaitech", root, {"training/videos/": bool(videos), "testing/frames/": bool(tests),
+        raise missing(name, root, {"training/videos/": bool(videos), "testing/frames/": bool(tests),
                                              "testing/test_frame_mask/": masks.is_dir()})
     stems = [v.stem for v in videos]
     twice = sorted({stem for stem in stems if stems.count(stem) > 1})
@@ -128,12 +121,12 @@ def mnad_layout_jobs(root: Path, name: str) -> list[Job]:
     return jobs
 
 
-def ucsd_jobs(root: Path) -> list[Job]:
+def ucsd_jobs(root: Path, name: str) -> list[Job]:
     base = root / "UCSDped2" if (root / "UCSDped2").is_dir() else root
     train = [f for f in _video_folders(base / "Train") if not f.name.endswith("_gt")]
     test = [f for f in _video_folders(base / "Test") if not f.name.endswith("_gt")]
     if not train or not test:
-        raise missing("ped2", root, {f"{base.name}/Train/": bool(train), f"{base.name}/Test/": bool(test)})
+        raise missing(name, root, {f"{base.name}/Train/": bool(train), f"{base.name}/Test/": bool(test)})
     jobs = [Job("train", f.name, f, "folder") for f in train]
     for folder in test:
         gt = folder.parent / f"{folder.name}_gt"
@@ -143,15 +136,19 @@ def ucsd_jobs(root: Path) -> list[Job]:
     return jobs
 
 
+# The video layouts (pipeline.data.datasets: a dataset's `layouts`), and the paths under
+# data/raw/<name>/ that show a copy is in that layout.
+JOB_LAYOUTS = {"shanghaitech": shanghaitech_jobs, "mnad": mnad_layout_jobs, "ucsd": ucsd_jobs}
+MARKERS = {"shanghaitech": ("training/videos",), "mnad": ("training/frames",), "ucsd": ("UCSDped2", "Train")}
+
+
 def dataset_jobs(name: str, root: Path) -> list[Job]:
+    """The videos of a benchmark's raw copy, read in the first of its layouts whose marker is
+    there (the first layout when none is, to name what is missing)."""
     root = Path(root)
-    if name not in REAL_DATASETS:
-        raise InputError(f"unknown dataset '{name}'; known: synthetic, {', '.join(REAL_DATASETS)}")
-    if name == "shanghaitech":
-        return shanghaitech_jobs(root)
-    if name == "ped2" and ((root / "UCSDped2").is_dir() or (root / "Train").is_dir()):
-        return ucsd_jobs(root)
-    return mnad_layout_jobs(root, name)
+    layouts = [layout for layout in DATASETS[name].layouts if layout in JOB_LAYOUTS]
+    chosen = next((layout for layout in layouts if any((root / m).exists() for m in MARKERS[layout])), layouts[0])
+    return JOB_LAYOUTS[chosen](root, name)
 
 
 def run_job(job: Job, partial: Path, size: int | None, settings: dict | None = None) -> dict:

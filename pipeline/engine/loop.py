@@ -103,6 +103,19 @@ class Recipe:
         """State that is not a parameter but belongs in the checkpoint (MNAD's memory items)."""
         return None
 
+    sample_frames = 1   # consecutive frames in one training sample
+
+    def example_batch(self, batch: int):
+        """A batch as the loader hands it to `step`, of random frames at the model's size:
+        the cost plan's calibration times steps on it (pipeline.fanout.calibrate)."""
+        size = self.model_config.image_size
+        return torch.randint(0, 256, (batch, self.sample_frames, size, size, 3), dtype=torch.uint8)
+
+    def example_forward(self, model: torch.nn.Module, batch: int, device) -> torch.Tensor:
+        """The network's output for a batch of zeros: the plan counts its multiply-adds on the
+        meta device (pipeline.fanout.plan.compute_ratio)."""
+        raise NotImplementedError
+
 
 def _loader(data, loop: LoopConfig, ctx: distributed.Context, collate) -> torch.utils.data.DataLoader:
     if ctx.distributed:
@@ -195,8 +208,8 @@ def train(recipe: Recipe, prepared_root: str | Path, out_dir: str | Path, loop: 
             write_csv(Path(out_dir) / "history.csv", history)
 
 
-def loop_config(params: dict, family: str, dataset: str, seed: int, switches: tuple[str, ...],
-                overrides: dict | None = None) -> LoopConfig:
+def loop_config(params: dict, family: str, dataset: str, seed: int,
+                switches: tuple[str, ...] = SPEED_SWITCHES, overrides: dict | None = None) -> LoopConfig:
     """The loop settings every family shares: `profiles.<p>.<family>.train` (batch size, per
     dataset if a mapping; checkpoint interval), its epochs for `dataset`,
     `runtime.num_workers`, and the speed switches in `speed.<family>`, which may hold only

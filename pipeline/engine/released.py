@@ -20,12 +20,12 @@ import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import torch
 
 from pipeline.artifacts import RELEASED, RELEASED_SEED, seed_dir
 from pipeline.engine.checkpoints import save_checkpoint
-from pipeline.families import load
 from pipeline.io import InputError, write_json
 
 CHECKPOINT_SUFFIXES = (".pth", ".pt", ".tar", ".pkl")
@@ -228,12 +228,12 @@ def official_size(params: dict, family: str, entry: dict) -> dict:
     return {**params["profiles"]["paper"][family]["model"], **entry.get("size", {})}
 
 
-def import_released(family: str, model_config, folder: Path, out_dir: Path) -> Imported:
-    """Rebuild the family's network from `model_config`, fill it from the checkpoint in
-    `folder`, and save it where a training run's final checkpoint goes (one seed folder,
-    RELEASED_SEED), with the import's facts beside it (RELEASED)."""
-    model = load(family, "model").build(model_config.to_dict())
-    imported = load(family, "released").import_checkpoint(Path(folder), model)
+def import_released(family: str, model: torch.nn.Module, import_checkpoint: Callable[[Path, torch.nn.Module], Imported],
+                    folder: Path, out_dir: Path) -> Imported:
+    """Fill `model` (the family's network, built at the official size) from the checkpoint in
+    `folder` with the family's `import_checkpoint`, and save it where a training run's final
+    checkpoint goes (one seed folder, RELEASED_SEED), with the import's facts beside it (RELEASED)."""
+    imported = import_checkpoint(Path(folder), model)
     run_dir = seed_dir(out_dir, RELEASED_SEED)
     save_checkpoint(run_dir / "final.pt", imported.model, family, {**imported.train_config, "released": imported.facts},
                     epoch=0, items=imported.items)

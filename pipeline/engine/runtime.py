@@ -43,6 +43,13 @@ def configure(device: torch.device, cpu_threads: int) -> None:
     deterministic_kernels(warn_only=device.type == "cuda")
 
 
+def start(requested: str, cpu_threads: int) -> torch.device:
+    """The device `runtime.device` asks for, configured to compute with `cpu_threads` threads."""
+    device = pick_device(requested)
+    configure(device, cpu_threads)
+    return device
+
+
 def deterministic_kernels(warn_only: bool, compiling: bool = False) -> None:
     """torch.use_deterministic_algorithms(True). That function also imports torch._inductor
     to set inductor's own flag, about 1 s in every stage; the flag matters only for

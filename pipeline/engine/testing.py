@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from pipeline.artifacts import EXAMPLES, FRAMES, INFERENCE, RELEASED
 from pipeline.data.index import PreparedDataset
-from pipeline.engine.checkpoints import checkpoint_path, load_checkpoint, size_facts
+from pipeline.engine.checkpoints import Build, checkpoint_path, load_checkpoint, size_facts
 from pipeline.data.clips import VideoFrames, video_frames
 from pipeline.engine.frames import WorstAbnormalFrame, keep_worst, label_rows, write_examples
 from pipeline.engine.memory_summary import MemoryRecorder
@@ -72,7 +72,7 @@ def test_split(dataset: PreparedDataset, scorer_for: Callable[[str], VideoScorer
     return pd.concat(tables, ignore_index=True), examples
 
 
-def load_models(train_dir: Path, checkpoint, dataset: PreparedDataset, device: torch.device
+def load_models(train_dir: Path, checkpoint, dataset: PreparedDataset, device: torch.device, build: Build
                 ) -> Callable[[str], tuple[torch.nn.Module, torch.Tensor | None, dict]]:
     """video -> (model, extra items, checkpoint state): per category, or one shared model."""
     train_dir = Path(train_dir)
@@ -82,21 +82,21 @@ def load_models(train_dir: Path, checkpoint, dataset: PreparedDataset, device: t
         def for_video(video: str):
             if video not in cache:
                 cache.clear()  # one category's model at a time
-                cache[video] = load_checkpoint(checkpoint_path(train_dir / video, checkpoint), device)
+                cache[video] = load_checkpoint(checkpoint_path(train_dir / video, checkpoint), build, device)
             return cache[video]
         return for_video
-    shared = load_checkpoint(checkpoint_path(train_dir, checkpoint), device)
+    shared = load_checkpoint(checkpoint_path(train_dir, checkpoint), build, device)
     return lambda video: shared
 
 
 def score_split(train_dir: Path, checkpoint, prepared_root, out_dir: Path, device: torch.device,
-                make_scorer: Callable[[torch.nn.Module, torch.Tensor | None, dict], VideoScorer]
+                make_scorer: Callable[[torch.nn.Module, torch.Tensor | None, dict], VideoScorer], build: Build
                 ) -> tuple[pd.DataFrame, VideoScorer, dict]:
-    """Load the trained model(s), run every test video through make_scorer(model, items,
-    checkpoint state) (a new scorer only when the model changes), write FRAMES and EXAMPLES.
-    Returns the table, the last scorer and its checkpoint state."""
+    """Load the trained model(s) (rebuilt by the family's `build`), run every test video
+    through make_scorer(model, items, checkpoint state) (a new scorer only when the model
+    changes), write FRAMES and EXAMPLES. Returns the table, the last scorer and its state."""
     dataset = PreparedDataset(prepared_root)
-    models, current = load_models(train_dir, checkpoint, dataset, device), {}
+    models, current = load_models(train_dir, checkpoint, dataset, device, build), {}
 
     def scorer_for(video: str) -> VideoScorer:
         model, items, state = models(video)
@@ -109,7 +109,21 @@ def score_split(train_dir: Path, checkpoint, prepared_root, out_dir: Path, devic
     return table, current["scorer"], current["state"]
 
 
-def infer_seed(run: Callable, cfg, train_dir: Path, checkpoint, prepared_root, out_dir: Path,
+def frame_runner(scorer: Callable, describe: Callable[[torch.nn.Module], tuple], build: Build) -> Callable:
+    """The `run` of a family that scores every frame by reconstructing it alone (DAAD, the
+    image track): scorer(model, infer config, device) scores the videos; describe(model)
+    gives (whether it has a memory, its architecture in words) for the score stage."""
+    def run(cfg, train_dir: Path, checkpoint, prepared_root, out_dir: Path, device: torch.device
+            ) -> tuple[pd.DataFrame, dict]:
+        table, last, state = score_split(train_dir, checkpoint, prepared_root, out_dir, device,
+                                         lambda model, items, state: scorer(model, cfg, device), build)
+        memory, architecture = describe(last.model)
+        return table, {"checkpoint_epoch": int(state["epoch"]), "task": "reconstruction",
+                       "scored_frames": "all frames", "memory": memory, "architecture": architecture}
+    return run
+
+
+def infer_seed(run: Callable, build: Build, cfg, train_dir: Path, checkpoint, prepared_root, out_dir: Path,
                device: torch.device) -> int:
     """One training seed's test pass through its family's `run` (the family infer module's),
     then INFERENCE: what the score stage needs to know (checkpoint epoch, scored frames,
@@ -117,7 +131,7 @@ def infer_seed(run: Callable, cfg, train_dir: Path, checkpoint, prepared_root, o
     table, facts = run(cfg, train_dir, checkpoint, prepared_root, out_dir, device)
     released = Path(train_dir) / RELEASED
     weights = read_json(released) if released.exists() else "trained here"
-    write_json(Path(out_dir) / INFERENCE, {**facts, **size_facts(train_dir, checkpoint),
+    write_json(Path(out_dir) / INFERENCE, {**facts, **size_facts(train_dir, checkpoint, build),
                                            "per_category": PreparedDataset(prepared_root).per_category,
                                            "weights": weights})
     print(f"scored {len(table)} frames of {table.video.nunique()} videos (checkpoint {checkpoint}, "

@@ -12,8 +12,9 @@
 Families: mnad (MNAD and the reproducibility report's variants), clip_ae (MemAE and LNTRA:
 3D-conv autoencoders on 16-frame clips), daad (DAAD, block-wise memories + discriminator),
 image_ae (MemAE's one-class image track). Each model in params.yaml names its family
-(`models.<model>.family`); stages, the engine and evaluation ask this module for the
-family's code and never branch on a family's name.
+(`models.<model>.family`); the model lists and the family each belongs to are one table
+(pipeline.families.lists). Stages, the engine, evaluation and the plan ask this module for
+a family's code and never branch on a family's name.
 """
 from __future__ import annotations
 
@@ -23,9 +24,9 @@ from types import ModuleType
 from pipeline.io import InputError
 from pipeline.params import model_section
 
-FAMILIES = ("mnad", "clip_ae", "daad", "image_ae")
+from pipeline.families.lists import FAMILIES, MODEL_LISTS, RELEASED_FAMILIES as RELEASED  # noqa: F401 (RELEASED: stages)
+
 PARTS = ("spec", "config", "model", "train", "infer", "released")
-RELEASED = ("mnad", "clip_ae")  # families whose official code published checkpoints (DAAD has no code)
 
 
 def load(family: str, part: str) -> ModuleType:
@@ -52,12 +53,23 @@ def check_family(params: dict, model: str, family: str) -> None:
                          f"with the {family} models; move it to the list of {actual} models.")
 
 
+def lists_for(params: dict, model: str) -> tuple[str, ...]:
+    """The model lists (pipeline.families.lists.MODEL_LISTS) a model may sit in: its family's,
+    and of MNAD's those matching whether it has a memory."""
+    family = family_of(params, model)
+    rows = [row for row in MODEL_LISTS if row.family == family]
+    if any(row.memory is not None for row in rows):
+        memory = bool(model_section(params, model)["train"]["memory"])
+        rows = [row for row in rows if row.memory in (None, memory)]
+    return tuple(row.name for row in rows)
+
+
 def check_listing(params: dict, model: str, family: str, model_list: str) -> None:
     """The model sits in a model list (`model_list`, a params.yaml key) whose stages read the
     params its family reads for it: MNAD's variants with memory belong in memory_models,
     whose blocks also read `supervision` and `lambda`."""
     check_family(params, model, family)
-    allowed = load(family, "spec").model_lists(params, model)
+    allowed = lists_for(params, model)
     if model_list not in allowed:
         raise InputError(f"params.yaml: model '{model}' is listed in {model_list} but belongs in "
                          f"{' or '.join(allowed)}; move it there.")

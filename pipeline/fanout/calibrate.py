@@ -30,19 +30,19 @@ from pathlib import Path
 
 import torch
 
-MODELS = {"mnad/prediction": ("mnad", "pred_mem"), "mnad/reconstruction": ("mnad", "recon_mem"),
-          "clip_ae": ("clip_ae", "memae"), "daad": ("daad", "daad_adv"), "image_ae": ("image_ae", "memae_img")}
+from pipeline.data.datasets import DATASET_LISTS, DATASETS, EMBEDDED
+from pipeline.families.lists import MODEL_LISTS
+
 STEPS = 5   # timed training steps per family, after one untimed
 IMPORTS = ("import sys; sys.path[:0] = ['stages', '.']; import _common, torch, pandas; "
            "import pipeline.engine.loop, pipeline.engine.testing")
 
 
-def _batch(family: str, recipe, size: int, batch: int):
-    if family == "clip_ae":
-        x = torch.rand(batch, 1, 16, size, size) * 2 - 1
-        return x, x, torch.zeros(batch, dtype=torch.bool)
-    span = recipe.model_config.input_frames + (recipe.model_config.task == "prediction") if family == "mnad" else 1
-    return torch.randint(0, 255, (batch, span, size, size, 3), dtype=torch.uint8)
+def probes(params: dict) -> list[tuple[str, str]]:
+    """(family, model) of every model a family's spec names for calibration (COSTS.probes)."""
+    from pipeline import families
+
+    return [(family, model) for family in families.FAMILIES for model in families.load(family, "spec").COSTS.probes]
 
 
 def _timed(fn, steps: int, device: torch.device) -> float:
@@ -64,23 +64,18 @@ def _process_seconds(code: str, cwd: Path) -> float:
 
 
 def _test_videos(params: dict, family: str, root: Path, videos: int) -> Path:
-    """A prepared dataset of generated frames with `videos` test videos (image categories for
-    the one-class family), at the embedded sets' settings."""
+    """A prepared copy of the family's generated dataset (the embedded set it runs on) with
+    its first `videos` test videos and what trains their models (the first training video,
+    or each category's own training images)."""
     from pipeline.data.index import write_dataset
+    from pipeline.data.prepare import generated_records
 
-    if family == "image_ae":
-        from pipeline.data.digits import DigitsConfig, oneclass_records
-
-        records = oneclass_records(DigitsConfig(**params["prepare"]["digits"]))
-        keep = sorted({r.video for r in records})[:videos]
-        write_dataset(root, "digits", [r for r in records if r.video in keep])
-        return root
-    from pipeline.data.synthetic import SyntheticConfig, generate
-
-    records = generate(SyntheticConfig(**{**params["prepare"]["synthetic"], "train_videos": 1,
-                                          "test_videos_per_type": videos}))
-    write_dataset(root, "synthetic", [r for r in records if r.split == "train"] +
-                  [r for r in records if r.split == "test"][:videos])
+    name = embedded_dataset(params, family)
+    records = generated_records(name, params["prepare"][name])
+    keep = [r.video for r in records if r.split == "test"][:videos]
+    train = [r for r in records if r.split == "train"]
+    train = [r for r in train if r.video in keep] if DATASETS[name].one_model_per_video else train[:1]
+    write_dataset(root, name, train + [r for r in records if r.split == "test" and r.video in keep])
     return root
 
 
@@ -91,21 +86,21 @@ def calibrate(params: dict, out: Path, root: Path = Path("."), steps: int = STEP
     from pipeline.engine import distributed
     from pipeline.engine.checkpoints import save_checkpoint
     from pipeline.engine.loop import StepContext
-    from pipeline.engine.runtime import configure, pick_device
+    from pipeline.engine.runtime import start
     from pipeline.engine.testing import infer_seed
 
-    device = pick_device(params["runtime"]["device"])
-    configure(device, params["runtime"]["cpu_threads"])
+    device = start(params["runtime"]["device"], params["runtime"]["cpu_threads"])
     stage_seconds = _process_seconds(IMPORTS, root)
     rates, score_seconds, infer_seconds = {}, {}, {}
     with tempfile.TemporaryDirectory(prefix="calibrate_") as tmp:
-        for key, (family, model) in MODELS.items():
-            work = Path(tmp) / key.replace("/", "_")
+        for family, model in probes(params):
             recipe, loop = families.load(family, "train").recipe(params, dataset_for(params, family), model, 0)
+            key = families.load(family, "spec").COSTS.rate_name(family, recipe.model_config)
+            work = Path(tmp) / key.replace("/", "_")
             net = recipe.build().to(device)
             ctx = StepContext(device, distributed.setup(device), loop)
             recipe.start(net, ctx)
-            data = _batch(family, recipe, recipe.model_config.image_size, loop.batch_size)
+            data = recipe.example_batch(loop.batch_size)
             train = _timed(lambda: recipe.step(data, ctx), steps, device)
             config = families.load(family, "infer").config(params, model, 0)
             passes = {}   # test videos -> (frames, seconds): the rate from the difference, without fixed costs
@@ -116,8 +111,9 @@ def calibrate(params: dict, out: Path, root: Path = Path("."), steps: int = STEP
                     save_checkpoint(work / "train" / "seed_0" / folder / "final.pt", net, family, recipe.train_config,
                                     0, recipe.items())
                 start = time.perf_counter()
-                frames = infer_seed(families.load(family, "infer").run, config, work / "train" / "seed_0", "final",
-                                    prepared, work / f"infer_{videos}" / "seed_0", device)
+                frames = infer_seed(families.load(family, "infer").run, families.load(family, "model").build, config,
+                                    work / "train" / "seed_0", "final", prepared, work / f"infer_{videos}" / "seed_0",
+                                    device)
                 passes[videos] = (frames, time.perf_counter() - start)
             (f1, t1), (f3, t3) = passes[1], passes[3]
             rates[key] = (loop.batch_size / train, (f3 - f1) / max(t3 - t1, 1e-6))
@@ -138,7 +134,7 @@ def _score_seconds(params: dict, family: str, model: str, work: Path, root: Path
     """The score stage's own process on the calibration's inference (one seed)."""
     from pipeline import families
 
-    model_list = families.load(family, "spec").model_lists(params, model)[0]
+    model_list = families.lists_for(params, model)[0]
     args = [sys.executable, str(Path(root) / "stages" / "score.py"), "calibration", model, str(work / "train"),
             str(work / "infer_3"), str(work / "score"), str(work / "figures"), "--family", family, "--models", model_list,
             "--seed", "0"]
@@ -147,8 +143,19 @@ def _score_seconds(params: dict, family: str, model: str, work: Path, root: Path
     return time.perf_counter() - start
 
 
+def dataset_lists(family: str) -> list[str]:
+    """The params keys of the dataset lists the family's model lists run on."""
+    return list(dict.fromkeys(row.datasets for row in MODEL_LISTS if row.family == family))
+
+
 def dataset_for(params: dict, family: str) -> str:
     """A dataset this configuration runs the family on (its epochs and batch size are set for it)."""
-    listed = params["oneclass_datasets"] if family == "image_ae" else params["datasets"] + params["image_datasets"]
+    listed = [d for key in dataset_lists(family) for d in params[key]]
     known = params["profiles"][params["profile"]][family]["epochs"]
     return next((d for d in listed if d in known), next(iter(known)))
+
+
+def embedded_dataset(params: dict, family: str) -> str:
+    """The generated dataset of the kind the family's lists hold (video before image)."""
+    kinds = [DATASET_LISTS[key] for key in dataset_lists(family)]
+    return next(name for kind in kinds for name in EMBEDDED if DATASETS[name].kind == kind)

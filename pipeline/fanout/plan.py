@@ -15,29 +15,27 @@ Throughput tables (samples/s for training, frames/s for a test pass):
                      (multiply-adds of one forward and backward pass at the paper size,
                      counted by torch): for planning a paper-scale run on GPUs from anywhere
     a JSON file      `--throughput FILE`: your own, in the calibration's format
-Sizes of datasets not prepared here are the published ones (BENCHMARKS).
+Sizes of datasets not prepared here are the published ones (the dataset table,
+pipeline.data.datasets). What a family's stage costs per unit (frames per training sample,
+passes per test frame, which rate) its spec declares (COSTS): this module names no family.
 """
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
-from pipeline.params import epochs as epochs_of, load_params
+from pipeline.data.datasets import DATASETS, EMBEDDED
+from pipeline.params import load_params
 
-# Published sizes (frames, videos) of the benchmarks' splits, used when not prepared here.
-BENCHMARKS = {  # dataset: {split: (frames, videos)}
-    "ped2": {"train": (2550, 16), "test": (2010, 12)},          # UCSD Ped2
-    "avenue": {"train": (15328, 16), "test": (15324, 21)},      # CUHK Avenue
-    "shanghaitech": {"train": (274515, 330), "test": (40791, 107)},
-    "mvtec": {"train": (3629, 15), "test": (1725, 15)},         # MVTec AD: images, 15 categories
-}
 # Training samples/s and test frames/s of the official code (family, task) on an RTX 2080 Ti.
 # MNAD: report Table 1 (minutes for 10 epochs of ShanghaiTech's 273,195 prediction clips /
 # 274,515 frames) and Tables 2-3 (seconds per frame); the others by compute ratio (compute_ratio).
-OFFICIAL_2080TI = {("mnad", "prediction"): (273195 * 10 / (1498 * 60), 1 / 0.012),
-                   ("mnad", "reconstruction"): (274515 * 10 / (1207 * 60), 1 / 0.010)}
+OFFICIAL_2080TI = {"mnad/prediction": (273195 * 10 / (1498 * 60), 1 / 0.012),
+                   "mnad/reconstruction": (274515 * 10 / (1207 * 60), 1 / 0.010)}
+OFFICIAL_BASE = ("mnad", "mnad/prediction")   # the family and rates the other families are scaled from
 SCORE_SECONDS = 10.0          # a score stage (scores, intervals, figures): measured 2-7 s on 2 CPU cores
 FIXED_SECONDS = 5.0           # process start-up, data index, checkpoint: every stage
 
@@ -53,6 +51,8 @@ class StageCost:
 
 
 def _split_size(params: dict, dataset: str, split: str, root: Path) -> tuple[int, int] | None:
+    """(frames, videos) of a split: as prepared here, else the published size of a benchmark,
+    else as the generator would write it (nothing written)."""
     index = root / "data" / "prepared" / dataset / "index.csv"
     if index.exists():
         import pandas as pd
@@ -60,30 +60,41 @@ def _split_size(params: dict, dataset: str, split: str, root: Path) -> tuple[int
         rows = pd.read_csv(index, usecols=["split", "video"], dtype={"video": str})
         rows = rows[rows.split == split]
         return len(rows), rows.video.nunique()
-    if dataset in BENCHMARKS:
-        return BENCHMARKS[dataset][split]
-    if dataset == "synthetic":
-        p = params["prepare"]["synthetic"]
-        videos = p["train_videos"] if split == "train" else 3 * p["test_videos_per_type"]
-        return videos * p["frames_per_video"], videos
-    if dataset == "digits":   # the records the prepare stage would write, without writing them
-        from pipeline.data.digits import DigitsConfig, oneclass_records
-
-        records = [r for r in oneclass_records(DigitsConfig(**params["prepare"]["digits"])) if r.split == split]
-        return sum(len(r.frames) for r in records), len(records)
-    return None   # not prepared, size not published here
+    row = DATASETS.get(dataset)
+    if row is None:
+        return None   # not a dataset of the table: size unknown
+    if row.published:
+        return row.published[split]
+    return _generated_size(dataset, json.dumps(params["prepare"][dataset], sort_keys=True), split)
 
 
-def _span(params: dict, family: str, model: str) -> tuple[int, str]:
-    """Frames per training sample and the task of a model."""
-    train = params["models"][model]["train"]
-    if family == "mnad":
-        task = train.get("task", "prediction")
-        frames = train.get("input_frames", 4 if task == "prediction" else 1)
-        return frames + (task == "prediction"), task
-    if family == "clip_ae":
-        return 16, "reconstruction"
-    return 1, "reconstruction"
+@lru_cache(maxsize=None)
+def _generated_size(dataset: str, section: str, split: str) -> tuple[int, int]:
+    from pipeline.data.prepare import generated_records
+
+    records = [r for r in generated_records(dataset, json.loads(section)) if r.split == split]
+    return sum(len(r.frames) for r in records), len(records)
+
+
+@dataclass(frozen=True)
+class ModelCost:
+    """What a model's stages cost per unit, from its family's declarations (spec.COSTS) and the
+    configs its train stage would build."""
+    family: str
+    rate: str                 # its key in a throughput table
+    sample_frames: int
+    test_passes: int
+    epochs: int
+
+
+def model_cost(params: dict, dataset: str, model: str) -> ModelCost:
+    from pipeline import families
+
+    family = families.family_of(params, model)
+    costs = families.load(family, "spec").COSTS
+    config, _, loop = families.load(family, "config").train_configs(params, dataset, model, 0)
+    return ModelCost(family, costs.rate_name(family, config), costs.sample_frames(config), costs.test_passes(config),
+                     loop.epochs)
 
 
 def stage_kind(name: str) -> tuple[str, str | None, str | None]:
@@ -99,28 +110,25 @@ def stage_cost(name: str, params: dict, throughput: dict, root: Path) -> StageCo
     """One stage's work and estimated time. A train or infer stage runs one training seed."""
     kind, dataset, model = stage_kind(name)
     if kind in ("train", "infer") and model in params["models"]:
-        family = params["models"][model]["family"]
-        span, task = _span(params, family, model)
-        rate = throughput.get(f"{family}/{task}") or throughput.get(family)
+        cost = model_cost(params, dataset, model)
+        rate = throughput.get(cost.rate) or throughput.get(cost.family)
         size = _split_size(params, dataset, "train" if kind == "train" else "test", root)
         fixed = throughput.get("stage_seconds", FIXED_SECONDS)
         if size is None:
-            return StageCost(name, kind, family, f"{dataset}: size unknown until prepared", 0, float("nan"))
+            return StageCost(name, kind, cost.family, f"{dataset}: size unknown until prepared", 0, float("nan"))
         if kind == "train":
             frames, videos = size
-            by = params["models"][model]["train"].get("by_profile", {}).get(params["profile"], {})
-            epochs = by.get("epochs") or epochs_of(params, family, dataset)
-            samples = max(0, frames - videos * (span - 1)) * epochs
+            samples = max(0, frames - videos * (cost.sample_frames - 1)) * cost.epochs
             seconds = samples / rate[0] if rate else float("nan")
-            return StageCost(name, kind, family, f"{samples:,.0f} samples ({epochs} epochs)", samples, fixed + seconds)
+            return StageCost(name, kind, cost.family, f"{samples:,.0f} samples ({cost.epochs} epochs)", samples,
+                             fixed + seconds)
         frames, _ = size
-        passes = 2 if family == "mnad" and params["models"][model]["train"].get("memory") else 1
-        scored = frames * passes
+        scored = frames * cost.test_passes
         seconds = scored / rate[1] if rate else float("nan")
         loading = throughput.get("infer_seconds", {})   # model loading and first calls, measured
-        loading = loading.get(f"{family}/{task}", loading.get(family, 0.0))
-        return StageCost(name, kind, family, f"{scored:,.0f} frames ({passes} pass{'es' if passes > 1 else ''})", scored,
-                         fixed + loading + seconds)
+        loading = loading.get(cost.rate, loading.get(cost.family, 0.0))
+        passes = f"{cost.test_passes} pass{'es' if cost.test_passes > 1 else ''}"
+        return StageCost(name, kind, cost.family, f"{scored:,.0f} frames ({passes})", scored, fixed + loading + seconds)
     if kind == "score":
         family = params["models"][model]["family"] if model in params["models"] else None
         measured = throughput.get("score_seconds", {})
@@ -156,18 +164,17 @@ def makespan(costs: dict[str, float], upstream: dict[str, list[str]], workers: i
 
 def official_throughput() -> dict:
     """The official-code table: MNAD's published rates; the other families scaled by compute."""
-    table = {f"{family}/{task}": rate for (family, task), rate in OFFICIAL_2080TI.items()}
-    ratios = compute_ratio()
-    base = OFFICIAL_2080TI[("mnad", "prediction")]
-    for family, ratio in ratios.items():
+    table = dict(OFFICIAL_2080TI)
+    base = OFFICIAL_2080TI[OFFICIAL_BASE[1]]
+    for family, ratio in compute_ratio().items():
         table.setdefault(family, (base[0] / ratio, base[1] / ratio))
     return table
 
 
 def compute_ratio() -> dict[str, float]:
-    """Multiply-adds per training sample of each family's paper network, forward and
-    backward (torch's FLOP counter on the meta device: nothing is computed), relative to
-    MNAD's prediction model."""
+    """Multiply-adds per training sample of each family's paper network (its first probe
+    model, spec.COSTS), forward and backward (torch's FLOP counter on the meta device:
+    nothing is computed), relative to the official figures' family (OFFICIAL_BASE)."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -177,31 +184,17 @@ def compute_ratio() -> dict[str, float]:
     params = load_params()
     params["profile"] = "paper"
     flops = {}
-    for family, model in (("mnad", "pred_mem"), ("clip_ae", "memae"), ("daad", "daad_adv"), ("image_ae", "memae_img")):
-        recipe, loop = families.load(family, "train").recipe(params, dataset_for(params, family), model, 0)
+    batch = 2   # BatchNorm needs more than one value per channel
+    for family in families.FAMILIES:
+        model = families.load(family, "spec").COSTS.probes[0]
+        recipe, _ = families.load(family, "train").recipe(params, dataset_for(params, family), model, 0)
         with torch.device("meta"):
             net = recipe.build()
-        size, batch = recipe.model_config.image_size, 2   # 2: BatchNorm needs more than one value per channel
-        if family == "mnad":
-            x = torch.zeros(batch, 12, size, size, device="meta")
-        elif family == "clip_ae":
-            x = torch.zeros(batch, 1, 16, size, size, device="meta")
-        elif family == "daad":
-            x = torch.zeros(batch, 3, size, size, device="meta")
-        else:
-            x = torch.zeros(batch, 1, size, size, device="meta")
         counter = FlopCounterMode(display=False)
         with counter:
-            if family == "mnad":
-                items = torch.zeros(recipe.model_config.num_items, recipe.model_config.query_dim, device="meta")
-                out = net(x, items)[0]
-            elif family == "daad":
-                out = net.generator(x)[0]
-            else:
-                out = net(x)[0]
-            out.float().sum().backward()
+            recipe.example_forward(net, batch, "meta").float().sum().backward()
         flops[family] = counter.get_total_flops() / batch
-    return {family: value / flops["mnad"] for family, value in flops.items()}
+    return {family: value / flops[OFFICIAL_BASE[0]] for family, value in flops.items()}
 
 
 OFFICIAL = "official"
@@ -228,7 +221,7 @@ def calibration_file(params: dict, root: Path = Path(".")) -> Path:
     import torch
 
     from pipeline.engine.runtime import pick_device
-    from pipeline.fanout.calibrate import MODELS
+    from pipeline.fanout.calibrate import probes
     from pipeline.numerics import cpu_flags
 
     device = pick_device(params["runtime"]["device"])
@@ -236,8 +229,8 @@ def calibration_file(params: dict, root: Path = Path(".")) -> Path:
     key = {"cpu": cpu, "flags": sorted(cpu_flags()), "gpu": torch.cuda.get_device_name(device) if device.type == "cuda"
            else None, "torch": torch.__version__, "python": platform.python_version(), "runtime": params["runtime"],
            "profile": params["profile"], "profiles": params["profiles"][params["profile"]],
-           "models": {m: params["models"][m] for _, m in MODELS.values()},
-           "prepare": {d: params["prepare"].get(d) for d in ("synthetic", "digits")}}
+           "models": {m: params["models"][m] for _, m in probes(params)},
+           "prepare": {d: params["prepare"].get(d) for d in EMBEDDED}}
     digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:12]
     return Path(root) / "runs" / "plan" / f"calibration-{digest}.json"
 

@@ -79,6 +79,15 @@ def profile_section(params: dict, family: str) -> dict:
     return section
 
 
+def network_settings(params: dict, model: str, family: str, keys: tuple[str, ...], size: dict | None = None
+                     ) -> tuple[dict, dict]:
+    """(the network's keys of models.<model>.train, its size: the profile's
+    profiles.<p>.<family>.model, or `size`, an imported checkpoint's)."""
+    section = model_section(params, model)["train"]
+    return ({k: v for k, v in section.items() if k in keys},
+            profile_section(params, family)["model"] if size is None else size)
+
+
 def epochs(params: dict, family: str, dataset: str) -> int:
     value = profile_section(params, family)["epochs"].get(dataset)
     if value is None:

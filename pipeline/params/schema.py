@@ -8,14 +8,19 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import (BaseModel, ConfigDict, Field, PositiveInt, StrictBool, ValidationError, field_validator,
-                      model_validator)
+from pydantic import (BaseModel, ConfigDict, Field, PositiveInt, StrictBool, ValidationError, create_model,
+                      field_validator, model_validator)
+
+from pipeline.data.datasets import DATASET_LISTS as DATASET_TABLE
+from pipeline.families.lists import FAMILIES as FAMILY_TABLE, MODEL_LISTS as MODEL_TABLE, RELEASED_LISTS
 
 NonNegative = Annotated[int, Field(ge=0)]
 Probability = Annotated[float, Field(ge=0, le=1)]
-FAMILIES = ("mnad", "clip_ae", "daad", "image_ae")
-MODEL_LISTS = ("plain_models", "memory_models", "clip_models", "daad_models", "daad_image_models", "oneclass_models")
-DATASET_LISTS = ("datasets", "image_datasets", "oneclass_datasets")
+# The lists of models and datasets are the registry's tables (pipeline.families.lists,
+# pipeline.data.datasets): a list added there is a key checked here.
+FAMILIES = tuple(FAMILY_TABLE)
+MODEL_LISTS = tuple(row.name for row in MODEL_TABLE)
+DATASET_LISTS = tuple(DATASET_TABLE)
 
 
 class Loose(BaseModel):
@@ -92,19 +97,7 @@ class ReleasedEntry(Strict):
     size: dict[str, Any] = {}           # keys of profiles.paper.<family>.model that differ
 
 
-RELEASED_LISTS = ("memory_models", "plain_models", "clip_models")
-
-
-class Params(Loose):
-    datasets: list[str]
-    image_datasets: list[str]
-    oneclass_datasets: list[str]
-    plain_models: list[str]
-    memory_models: list[str]
-    clip_models: list[str]
-    daad_models: list[str]
-    daad_image_models: list[str]
-    oneclass_models: list[str]
+class Settings(Loose):
     lambda_: Union[Literal["paper"], Probability] = Field(alias="lambda")
     supervision: StrictBool
     seeds: Annotated[list[int], Field(min_length=1)]
@@ -145,6 +138,10 @@ class Params(Loose):
                     raise ValueError(f"{where}: dataset {entry.dataset!r} is not in `datasets`; add it there (released "
                                      "weights are scored on its prepared test split)")
         return self
+
+
+# Every list of the tables is a required key holding names.
+Params = create_model("Params", __base__=Settings, **{key: (list[str], ...) for key in (*DATASET_LISTS, *MODEL_LISTS)})
 
 
 def check(params: dict) -> str | None:

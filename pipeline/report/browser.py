@@ -36,34 +36,6 @@ def screenshot(page: Path, out: Path, width: int = 1280, height: int = 2400) -> 
     return result.returncode == 0 and out.exists()
 
 
-# Put in the page's <head>: counts rendered images and errors (script errors, failed
-# resources, console.error) into <body data-*> once the page has loaded. Opened as
-# index.html#selfcheck it first unfolds every <details>, then also records how far the page
-# is wider than the window and how many tables reach past the body's right edge.
-SELF_CHECK_SCRIPT = """<script>
-window.__errors = [];
-window.addEventListener("error", e => window.__errors.push(String(e.message || (e.target && e.target.src) || e)), true);
-const __consoleError = console.error;
-console.error = (...args) => { window.__errors.push(args.join(" ")); __consoleError(...args); };
-window.addEventListener("load", () => {
-  const images = Array.from(document.images);
-  const body = document.body;
-  body.dataset.imagesTotal = images.length;
-  body.dataset.imagesOk = images.filter(i => i.complete && i.naturalWidth > 0).length;
-  body.dataset.consoleErrors = window.__errors.length;
-  if (location.hash !== "#selfcheck") return;
-  document.querySelectorAll("details").forEach(d => { d.open = true; });
-  const right = body.getBoundingClientRect().right - parseFloat(getComputedStyle(body).paddingRight);
-  const wide = Array.from(document.querySelectorAll("table")).filter(t => t.getBoundingClientRect().right > right + 1);
-  body.dataset.tablesOverflowing = wide.length;
-  body.dataset.pageOverflow = Math.max(0, document.documentElement.scrollWidth - window.innerWidth);
-  body.dataset.widestTable = Math.round(Math.max(0, ...Array.from(document.querySelectorAll("table"))
-    .map(t => t.getBoundingClientRect().width)));
-  body.dataset.bodyWidth = Math.round(right - body.getBoundingClientRect().left);
-});
-</script>"""
-
-
 @dataclass
 class LoadCheck:
     images_ok: int
@@ -78,7 +50,7 @@ class LoadCheck:
 
 def check_page(page: Path, width: int = 1280) -> LoadCheck:
     """Load the page headless at `width` px with every section unfolded; read what
-    SELF_CHECK_SCRIPT wrote into <body data-*> (-1 where it did not run), and the console
+    the page's self-check script (templates/self_check.js) wrote into <body data-*> (-1 where it did not run), and the console
     lines Chromium logged."""
     browser = find_browser()
     if browser is None:

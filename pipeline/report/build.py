@@ -12,12 +12,17 @@ from pipeline.evaluation.metrics import roc_on_grid
 from pipeline.io import atomic_path, read_json, write_csv, write_json
 from pipeline.report import provenance
 from pipeline.report.browser import screenshot
-from pipeline.report.claims import all_claims
-from pipeline.report.collect import (COST_METRICS, Evidence, collect_figure_summaries, collect_results,
-                                     compare_with_reference, lambda_sweeps, reference_numbers)
+from pipeline.report.catalogue import CLAIMS
+from pipeline.report.collect import (COST_METRICS, as_configured, collect_figure_summaries, collect_results,
+                                     lambda_sweeps, reference_numbers, with_reference)
+from pipeline.report.evidence import Evidence, Row
+from pipeline.report.formatting import cell
+from pipeline.report.judging import all_claims
 from pipeline.report.released import collect_released, released_table
+from pipeline.report.render import Inputs, render
+from pipeline.report.reproduction import reproduction_verdicts
 from pipeline.report.verdicts import ClaimSettings
-from pipeline.report.render import _cell, render, results_table
+from pipeline.report.view import results_table
 
 
 def build_report(score_root: Path, figure_root: Path, out_dir: Path, settings: ClaimSettings, provenance_settings: dict,
@@ -33,10 +38,10 @@ def build_report(score_root: Path, figure_root: Path, out_dir: Path, settings: C
     summaries = collect_figure_summaries(figure_root, trained)
     memory = {key: s["memory"] for key, s in summaries.items() if "memory" in s}
     evidence = Evidence(score_root, figure_root)
-    comparison = compare_with_reference(results, settings, evidence)
+    comparison = reproduction_verdicts(with_reference(results, evidence), settings)
     toy = read_json(toy_root / "daad" / "pattern.json") if toy_root and (toy_root / "daad" / "pattern.json").exists() else None
     reference = reference_numbers()
-    verdicts = all_claims(results, memory, evidence, reference, settings, toy)
+    verdicts = all_claims(CLAIMS, results, memory, evidence, reference, settings, toy)
     sweeps = lambda_sweeps(score_root, trained)
     released = collect_released(score_root, released_runs)
     weights = released_table(released, results, reference, settings)
@@ -50,11 +55,11 @@ def build_report(score_root: Path, figure_root: Path, out_dir: Path, settings: C
     with atomic_path(out_dir / "auc_table.md") as tmp:
         tmp.write_text(_markdown(table))
     with atomic_path(out_dir / "index.html") as tmp:
-        tmp.write_text(render(results, comparison, verdicts, sweeps, figure_root, summaries, provenance_settings, settings,
-                              toy_root, weights, reference_numbers(COST_METRICS)))
+        tmp.write_text(render(Inputs(results, comparison, verdicts, sweeps, figure_root, summaries, provenance_settings,
+                                     settings, toy_root, weights, reference_numbers(COST_METRICS))))
     provenance.write_timings_script(out_dir / provenance.TIMINGS_SCRIPT, provenance.wall_times())
     metrics: dict = {}
-    for r in results[~results.model.str.contains(r"\(", regex=True)].itertuples():
+    for r in as_configured(results).itertuples():
         metrics.setdefault(r.dataset, {})[r.model] = {"micro": _rounded(r.auc_micro), "macro": _rounded(r.auc_macro)}
     for r in released.itertuples():
         metrics.setdefault(r.dataset, {})[f"{r.model}@released"] = {"micro": _rounded(r.auc)}
@@ -77,8 +82,8 @@ def write_plot_data(folder: Path, results: pd.DataFrame, evidence: Evidence, swe
     the old one (no stale file of a model no longer run)."""
     tmp = folder.with_name(f".{folder.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    for r in results[~results.model.str.contains(r"\(", regex=True)].itertuples():
-        frames = evidence.scores(r.dataset, r.model)
+    for r in as_configured(results).itertuples():
+        frames = evidence.scores(r.dataset, Row(r.model))
         if frames is None:
             continue
         frames = frames[frames.seed == frames.seed.iloc[0]]
@@ -99,4 +104,4 @@ def _rounded(value) -> float | None:
 
 def _markdown(frame: pd.DataFrame) -> str:
     header = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * len(frame.columns) + "\n"
-    return header + "".join("| " + " | ".join(_cell(v) for v in row) + " |\n" for row in frame.itertuples(index=False))
+    return header + "".join("| " + " | ".join(cell(v) for v in row) + " |\n" for row in frame.itertuples(index=False))

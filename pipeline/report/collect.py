@@ -3,17 +3,15 @@ inference-time ablation), the figure stages' summaries, and the comparison with 
 papers' reported numbers (reference_numbers.csv)."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from pipeline.evaluation.evaluate import ABLATION_PREFIX
 from pipeline.evaluation.metrics import auc
-from pipeline.evaluation.paired import Usage, usage_from_rows
+from pipeline.families.lists import MODEL_LISTS
 from pipeline.io import read_json
-from pipeline.report.verdicts import ClaimSettings, reproduction_verdicts
+from pipeline.report.evidence import Evidence, Row
 
 REFERENCE_FILE = Path(__file__).with_name("reference_numbers.csv")
 # Which AUC a paper reports (column metric_basis says where that is known from): frames of
@@ -29,24 +27,24 @@ COST_METRICS = ("seconds_per_frame", "fps", "train_minutes", "train_hours", "wei
 
 def reference_numbers(metrics: tuple[str, ...] = AUC_METRICS) -> pd.DataFrame:
     """The papers' reported numbers (reference_numbers.csv) of the given metrics."""
-    reference = pd.read_csv(REFERENCE_FILE, dtype={"model": str, "dataset": str})
+    reference = pd.read_csv(REFERENCE_FILE, dtype={"model": str, "variant": str, "dataset": str})
+    reference["variant"] = reference.variant.fillna("")   # "": the model as configured
     return reference[reference.metric.isin(metrics)].reset_index(drop=True)
-
-
-# Which model lists run on which dataset lists (the blocks of dag/*/dvc.yaml).
-LIST_PAIRS = (("datasets", ("plain_models", "memory_models", "clip_models", "daad_models")),
-              ("image_datasets", ("daad_image_models",)), ("oneclass_datasets", ("oneclass_models",)))
 
 
 def current_runs(params: dict) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
     """(the (dataset, model) pairs the model lists name now, the released entries' pairs).
     Results of anything else under runs/ are left over from an earlier configuration (DVC
     keeps outputs of stages that no longer exist) and are never reported."""
-    trained = {(d, m) for datasets, lists in LIST_PAIRS for d in params[datasets] for key in lists
-               for m in params[key]}
+    trained = {(d, m) for row in MODEL_LISTS for d in params[row.datasets] for m in params[row.name]}
     released = {(e["dataset"], e["model"]) for entries in params.get("released", {}).values()
                 for e in entries.values()}
     return trained, released
+
+
+def as_configured(results: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the trained models as configured (no inference-time ablation)."""
+    return results[results.variant == ""]
 
 
 def _kept(path: Path, depth: int, keep: set | None) -> bool:
@@ -54,8 +52,8 @@ def _kept(path: Path, depth: int, keep: set | None) -> bool:
     return keep is None or (path.parents[depth].name, path.parent.name) in keep
 
 
-def _metrics_row(m: dict, model: str, aucs: dict, interval: dict | None) -> dict:
-    row = {"dataset": m["dataset"], "model": model, "task": m["task"], "memory": m["memory"],
+def _metrics_row(m: dict, variant: str, aucs: dict, interval: dict | None) -> dict:
+    row = {"dataset": m["dataset"], "model": m["model"], "variant": variant, "task": m["task"], "memory": m["memory"],
            "family": m["family"], "score": aucs.get("score", m.get("score", "")),
            "lambda": aucs.get("lambda", m["lambda"]), "seeds": len(m.get("seeds", [0])),
            "checkpoint_epoch": m["checkpoint_epoch"], "auc_micro": aucs["auc_micro"],
@@ -79,14 +77,14 @@ def _metrics_row(m: dict, model: str, aucs: dict, interval: dict | None) -> dict
 
 
 def collect_results(score_root: Path, keep: set | None = None) -> pd.DataFrame:
-    """One row per (dataset, model) in `keep` (None: every one found), plus one per
-    inference-time ablation of a memory model."""
+    """One row per (dataset, model) in `keep` (None: every one found), variant "", plus one
+    per inference-time ablation of a model (variant: the ablation's label)."""
     rows = []
     for path in sorted(p for p in Path(score_root).glob("*/*/metrics.json") if _kept(p, 1, keep)):
         m = read_json(path)
-        rows.append(_metrics_row(m, m["model"], m, m.get("interval")))
+        rows.append(_metrics_row(m, "", m, m.get("interval")))
         for label, ablation in m.get("ablations", {}).items():
-            rows.append(_metrics_row(m, f"{m['model']} ({label})", ablation, ablation.get("interval")))
+            rows.append(_metrics_row(m, label, ablation, ablation.get("interval")))
     if not rows:
         raise FileNotFoundError(f"no metrics.json under {score_root}: run the score stages first")
     return pd.DataFrame(rows)
@@ -97,9 +95,9 @@ def collect_figure_summaries(figure_root: Path, keep: set | None = None) -> dict
             for p in sorted(Path(figure_root).glob("*/*/summary.json")) if _kept(p, 1, keep)}
 
 
-def category_aucs(evidence: Evidence | None, dataset: str, model: str, category: str) -> list[float] | None:
+def category_aucs(evidence: Evidence | None, dataset: str, row: Row, category: str) -> list[float] | None:
     """One category's AUROC per training seed (the category is a 'video' of the dataset)."""
-    frames = evidence.scores(dataset, model) if evidence is not None else None
+    frames = evidence.scores(dataset, row) if evidence is not None else None
     if frames is None:
         return None
     mine = frames[frames.video == category]
@@ -107,28 +105,29 @@ def category_aucs(evidence: Evidence | None, dataset: str, model: str, category:
     return [float(v) for v in values if v is not None] or None
 
 
-def compare_with_reference(results: pd.DataFrame, settings: ClaimSettings, evidence: Evidence | None = None
-                           ) -> pd.DataFrame:
-    """Each reported AUC against ours of the same kind (OURS_FOR): pooled frame-level AUC
+def with_reference(results: pd.DataFrame, evidence: Evidence | None = None) -> pd.DataFrame:
+    """Each reported AUC beside ours of the same kind (OURS_FOR): pooled frame-level AUC
     (micro) for pooled or unstated ones; DAAD's MVTec AD means of per-category AUROCs against
-    our macro AUC (one 'video' per category)."""
+    our macro AUC (one 'video' per category); per seed where we have seeds. Gathered only:
+    pipeline.report.reproduction.reproduction_verdicts judges each row."""
     reference = reference_numbers().rename(columns={"value": "reported"})
-    ours = results[["dataset", "model", "auc_micro", "auc_micro_lo", "auc_micro_hi", "auc_micro_per_seed", "auc_macro",
-                    "auc_macro_lo", "auc_macro_hi", "auc_macro_per_seed", "lambda", "checkpoint_epoch", "seeds",
-                    "architecture"]]
-    merged = reference.merge(ours, on=["dataset", "model"], how="left")
+    ours = results[["dataset", "model", "variant", "auc_micro", "auc_micro_lo", "auc_micro_hi", "auc_micro_per_seed",
+                    "auc_macro", "auc_macro_lo", "auc_macro_hi", "auc_macro_per_seed", "lambda", "checkpoint_epoch",
+                    "seeds", "architecture"]]
+    merged = reference.merge(ours, on=["dataset", "model", "variant"], how="left")
     metric = merged.metric.map(OURS_FOR)
     for column, suffix in (("ours", ""), ("ours_lo", "_lo"), ("ours_hi", "_hi"), ("per_seed", "_per_seed")):
         merged[column] = [row[f"{m}{suffix}"] for m, (_, row) in zip(metric, merged.iterrows())]
     merged = merged.drop(columns=[f"{m}{s}" for m in ("auc_micro", "auc_macro") for s in ("", "_lo", "_hi", "_per_seed")])
     for i in merged.index[merged.category.fillna("") != ""]:   # one category: from its scores, per seed
-        per_seed = category_aucs(evidence, merged.at[i, "dataset"], merged.at[i, "model"], merged.at[i, "category"])
+        row = Row(merged.at[i, "model"], merged.at[i, "variant"])
+        per_seed = category_aucs(evidence, merged.at[i, "dataset"], row, merged.at[i, "category"])
         merged.at[i, "per_seed"] = per_seed
         merged.at[i, "ours"] = float(np.mean(per_seed)) if per_seed else None
         merged.at[i, "ours_lo"] = merged.at[i, "ours_hi"] = None
     for column in ("ours", "ours_lo", "ours_hi"):
         merged[column] = pd.to_numeric(merged[column])
-    return reproduction_verdicts(merged, settings)
+    return merged
 
 
 def lambda_sweeps(score_root: Path, keep: set | None = None) -> pd.DataFrame:
@@ -138,37 +137,3 @@ def lambda_sweeps(score_root: Path, keep: set | None = None) -> pd.DataFrame:
         for point in m.get("lambda_sweep", []):
             rows.append({"dataset": m["dataset"], "model": m["model"], "used_lambda": m["lambda"], **point})
     return pd.DataFrame(rows, columns=["dataset", "model", "used_lambda", "lambda", "auc_micro"])
-
-
-# ----------------------------------------------------------------------------------- HTML
-
-
-class Evidence:
-    """What verdicts rest on besides the results table, read on demand: every seed's
-    per-frame scores (scores.csv, ablations as extra columns) and every seed's memory usage
-    per test video (memory_usage.csv)."""
-
-    def __init__(self, score_root: Path, figure_root: Path):
-        self.score_root, self.figure_root = Path(score_root), Path(figure_root)
-        self._scores: dict[tuple[str, str], pd.DataFrame | None] = {}
-
-    def _table(self, dataset: str, model: str) -> pd.DataFrame | None:
-        if (dataset, model) not in self._scores:
-            path = self.score_root / dataset / model / "scores.csv"
-            self._scores[dataset, model] = (pd.read_csv(path, dtype={"video": str, "anomaly_type": str})
-                                            if path.exists() else None)
-        return self._scores[dataset, model]
-
-    def scores(self, dataset: str, name: str) -> pd.DataFrame | None:
-        """Frames (seed, video, label, anomaly_type, score) of a results row: a model, or one
-        of its inference-time ablations, named "<model> (<ablation>)"."""
-        match = re.fullmatch(r"(\S+) \((.+)\)", name)
-        model, column = (match.group(1), ABLATION_PREFIX + match.group(2)) if match else (name, "score")
-        table = self._table(dataset, model)
-        if table is None or column not in table:
-            return None
-        return table[["seed", "video", "frame", "label", "anomaly_type"]].assign(score=table[column])
-
-    def usage(self, dataset: str, model: str) -> Usage | None:
-        path = self.figure_root / dataset / model / "memory_usage.csv"
-        return usage_from_rows(pd.read_csv(path, dtype={"video": str})) if path.exists() else None

@@ -15,14 +15,15 @@ import pandas as pd
 import yaml
 
 from pipeline.artifacts import TIMINGS
+from pipeline.data.datasets import DATASET_LISTS
+from pipeline.families.lists import MODEL_LISTS
 from pipeline.io import atomic_path, read_json
 
 TIMINGS_SCRIPT = "timings.js"
 # The params shown in the provenance table (dotted: a key inside a section); the report stage
 # lists each of them in dvc.yaml. runtime.num_workers is not one: it never changes a result.
-SETTINGS = ("datasets", "image_datasets", "prepare", "profile", "lambda", "supervision", "seeds", "runtime.device",
-            "runtime.cpu_threads", "runtime.numerics", "memory_models",
-            "plain_models", "clip_models", "daad_models", "daad_image_models", "oneclass_datasets", "oneclass_models")
+SETTINGS = (*DATASET_LISTS, "prepare", "profile", "lambda", "supervision", "seeds", "runtime.device",
+            "runtime.cpu_threads", "runtime.numerics", *(row.name for row in MODEL_LISTS))
 
 
 def git_revision() -> str:

@@ -11,8 +11,10 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.io import read_json
-from pipeline.report.collect import VIDEO_AUCS
-from pipeline.report.verdicts import NOT_TESTED, ClaimSettings, fmt, point_reproduced, reproduction, with_interval
+from pipeline.report.collect import VIDEO_AUCS, as_configured
+from pipeline.report.formatting import fmt, with_interval
+from pipeline.report.reproduction import point_reproduced, reproduction
+from pipeline.report.verdicts import NOT_TESTED, ClaimSettings
 
 RELEASES_FILE = Path(__file__).with_name("released_checkpoints.csv")
 RELEASED_FOLDER = "released"  # runs/<kind>/<dataset>/released/<model> (dag/released/dvc.yaml)
@@ -37,7 +39,8 @@ def collect_released(score_root: Path, keep: set | None = None) -> pd.DataFrame:
 
 def _reported(reference: pd.DataFrame, paper: str | None, dataset: str, model: str) -> tuple[float | None, str]:
     """The paper's number for this model (the first table that reports it), and its table."""
-    rows = reference[(reference.dataset == dataset) & (reference.model == model) & reference.metric.isin(VIDEO_AUCS)]
+    rows = reference[(reference.dataset == dataset) & (reference.model == model) & (reference.variant == "")
+                     & reference.metric.isin(VIDEO_AUCS)]
     if paper is not None:
         rows = rows[rows.paper == paper]
     if rows.empty:
@@ -54,7 +57,7 @@ def released_table(released: pd.DataFrame, results: pd.DataFrame, reference: pd.
     rows = known.to_dict("records") + [{"paper": None, "family": r.family, "dataset": r.dataset, "model": r.model,
                                         "stated_auc": None, "where": "imported by you (params `released`)"}
                                        for r in extra.itertuples()]
-    retrained = results[~results.model.str.contains(r"\(")].set_index(["dataset", "model"])
+    retrained = as_configured(results).set_index(["dataset", "model"])
     scored = released.drop_duplicates(["dataset", "model"]).set_index(["dataset", "model"])
     out = []
     for row in rows:

@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from pipeline.engine.loop import LoopConfig, loop_config
 from pipeline.families.clip_ae.model import MemAEConfig
 from pipeline.families.clip_ae.pseudo_anomalies import PseudoAnomalyConfig
-from pipeline.params import infer_settings, model_section, per_dataset, pick, profile_section
+from pipeline.params import infer_settings, model_section, network_settings, per_dataset, pick, profile_section
 
 FAMILY = "clip_ae"
-SPEED_SWITCHES = ("bf16", "channels_last", "compile", "sync_batchnorm")
 ARCHITECTURE = ("memory", "num_items", "shrink_threshold", "addressing", "tanh_output", "init")
 
 
@@ -34,10 +33,8 @@ class ClipInferConfig:
 def model_config(params: dict, model: str, size: dict | None = None) -> MemAEConfig:
     """The variant's network at the profile's size, or at `size` (an imported checkpoint's:
     the official network's, pipeline.engine.released)."""
-    section = model_section(params, model)["train"]
-    size = profile_section(params, FAMILY)["model"] if size is None else size
-    return MemAEConfig(image_size=size["image_size"], widths=tuple(size["widths"]),
-                       **{k: v for k, v in section.items() if k in ARCHITECTURE})
+    network, size = network_settings(params, model, FAMILY, ARCHITECTURE, size)
+    return MemAEConfig(image_size=size["image_size"], widths=tuple(size["widths"]), **network)
 
 
 def train_configs(params: dict, dataset: str, model: str, seed: int) -> tuple[MemAEConfig, ClipTrainConfig, LoopConfig]:
@@ -55,7 +52,7 @@ def train_configs(params: dict, dataset: str, model: str, seed: int) -> tuple[Me
     values = dict(section, lr=lr, seed=seed,
                   pseudo_anomaly=pick(PseudoAnomalyConfig, pseudo, f"models.{model}.train.pseudo_anomaly"))
     return (model_config(params, model), pick(ClipTrainConfig, values, f"models.{model}.train"),
-            loop_config(params, FAMILY, dataset, seed, SPEED_SWITCHES, overrides))
+            loop_config(params, FAMILY, dataset, seed, overrides=overrides))
 
 
 def infer_config(params: dict, model: str, seed: int) -> ClipInferConfig:

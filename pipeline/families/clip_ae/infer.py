@@ -25,7 +25,7 @@ from pipeline.engine.memory_summary import MemoryRecorder
 from pipeline.engine.testing import ModelScorer, score_split
 from pipeline.families.clip_ae.config import ClipInferConfig, infer_config
 from pipeline.families.clip_ae.memory import latent_queries
-from pipeline.families.clip_ae.model import MemAE
+from pipeline.families.clip_ae.model import MemAE, build
 from pipeline.io import InputError
 
 
@@ -87,7 +87,7 @@ def run(cfg: ClipInferConfig, train_dir: Path, checkpoint, prepared_root, out_di
     """Write FRAMES, EXAMPLES and, for MemAE with memory, MEMORY_SUMMARY (its items do not
     change at test time)."""
     table, scorer, state = score_split(train_dir, checkpoint, prepared_root, out_dir, device,
-                                       lambda model, items, state: ClipScorer(model, cfg, device))
+                                       lambda model, items, state: ClipScorer(model, cfg, device), build)
     model = scorer.model
     if scorer.recorder is not None:
         items = model.memory.items.detach()

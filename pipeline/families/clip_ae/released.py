@@ -14,17 +14,8 @@ from pathlib import Path
 
 import torch
 
-from pipeline.engine.released import (
-    Imported,
-    checkpoint_files,
-    classes_in,
-    load_matching,
-    load_official,
-    module_tensors,
-    one_file,
-    rename,
-    sha256,
-)
+from pipeline.engine.released import (Imported, checkpoint_files, classes_in, load_matching, load_official,
+                                      module_tensors, one_file, rename, sha256)
 from pipeline.families.clip_ae.model import MemAE
 from pipeline.io import InputError
 

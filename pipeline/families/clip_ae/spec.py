@@ -2,7 +2,13 @@
 (MemAE eq. 11: the clip's reconstruction error; LNTRA eq. 10: the 9th frame's PSNR), each
 min-max normalised per video."""
 from pipeline.evaluation.plan import terms_plan as score_plan  # noqa: F401
+from pipeline.families.costs import Costs
 
 
-def model_lists(params: dict, model: str) -> tuple[str, ...]:
-    return ("clip_models",)
+def clip_frames(config) -> int:
+    """A training sample is one clip (16 frames in both papers)."""
+    return config.frames
+
+
+COSTS = Costs(probes=("memae",), sample_frames=clip_frames)
+

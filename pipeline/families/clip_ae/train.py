@@ -33,6 +33,15 @@ class ClipRecipe(Recipe):
     def build(self) -> MemAE:
         return MemAE(self.model_config)
 
+    def example_batch(self, batch: int):
+        arch = self.model_config
+        clips = torch.rand(batch, 1, arch.frames, arch.image_size, arch.image_size) * 2 - 1
+        return clips, clips, torch.zeros(batch, dtype=torch.bool)
+
+    def example_forward(self, model: MemAE, batch: int, device) -> torch.Tensor:
+        arch = self.model_config
+        return model(torch.zeros(batch, 1, arch.frames, arch.image_size, arch.image_size, device=device))[0]
+
     def start(self, model: MemAE, ctx: StepContext) -> None:
         self.model = model
         self.optimizer = adam(model.parameters(), self.train_config.lr, ctx.device)

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.engine.loop import LoopConfig, loop_config
+from pipeline.engine.loop import SPEED_SWITCHES as ALL_SWITCHES, LoopConfig, loop_config
 from pipeline.families.daad.model import DAADConfig
 from pipeline.params import infer_settings, model_section, per_dataset, pick, profile_section
 
 FAMILY = "daad"
 # bf16 is left out: DAAD+'s GAN loss is binary cross-entropy on probabilities, which
 # torch.autocast refuses (not autocast-safe).
-SPEED_SWITCHES = ("channels_last", "compile", "sync_batchnorm")
+SPEED_SWITCHES = tuple(switch for switch in ALL_SWITCHES if switch != "bf16")
 ARCHITECTURE = ("rates", "num_items", "memory_levels", "skips")
 
 

@@ -3,15 +3,15 @@ MVTec AD. Signals (eq. 7): R = mean squared reconstruction error, L = mean squar
 difference of the discriminator features f_D of the input and its reconstruction."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pandas as pd
 import torch
 
 from pipeline.data.clips import VideoFrames, split_input_target
 from pipeline.engine.frames import WorstAbnormalFrame, psnr
-from pipeline.engine.testing import ModelScorer, score_split
+from pipeline.engine.testing import ModelScorer, frame_runner
 from pipeline.families.daad.config import DAADInferConfig, infer_config
+from pipeline.families.daad.model import DAAD, build
 
 
 class DAADScorer(ModelScorer):
@@ -33,17 +33,16 @@ class DAADScorer(ModelScorer):
         return pd.DataFrame(rows)
 
 
-def run(cfg: DAADInferConfig, train_dir: Path, checkpoint, prepared_root, out_dir: Path, device: torch.device
-        ) -> tuple[pd.DataFrame, dict]:
-    table, scorer, state = score_split(train_dir, checkpoint, prepared_root, out_dir, device,
-                                       lambda model, items, state: DAADScorer(model, cfg, device))
-    c = scorer.model.cfg
+def describe(model: DAAD) -> tuple[bool, str]:
+    c = model.cfg
     memory = (f"block memories at levels {list(c.memory_levels)} (rates {list(c.rates)}, N = {c.num_items})"
               if c.memory_levels else "no memory")
-    return table, {"checkpoint_epoch": int(state["epoch"]), "task": "reconstruction", "scored_frames": "all frames",
-                   "memory": bool(c.memory_levels),
-                   "architecture": f"UNet width {c.width} on {c.image_size}px, {memory}, {'skips' if c.skips else 'no skips'}, "
-                                   f"{sum(p.numel() for p in scorer.model.generator.parameters()):,} generator parameters"}
+    return bool(c.memory_levels), (f"UNet width {c.width} on {c.image_size}px, {memory}, "
+                                   f"{'skips' if c.skips else 'no skips'}, "
+                                   f"{sum(p.numel() for p in model.generator.parameters()):,} generator parameters")
+
+
+run = frame_runner(DAADScorer, describe, build)
 
 
 def config(params: dict, model: str, seed: int) -> DAADInferConfig:

@@ -4,8 +4,10 @@ fusion; the weights are `models.<model>.score.terms`. A score with the alignment
 also given without it (R alone): DAAD Table 5's rows with and without L(x) are the same
 trained networks scored two ways."""
 from pipeline.evaluation.plan import Ablation, ScorePlan, terms_plan
+from pipeline.families.costs import Costs
 
 RECONSTRUCTION_ONLY = "reconstruction score only"
+COSTS = Costs(probes=("daad_adv",))
 
 
 def score_plan(params: dict, model: str) -> ScorePlan:
@@ -14,6 +16,3 @@ def score_plan(params: dict, model: str) -> ScorePlan:
         return ScorePlan(plan.terms, plan.normalisation, ablations=(Ablation(RECONSTRUCTION_ONLY, {"recon_error": 1.0}),))
     return plan
 
-
-def model_lists(params: dict, model: str) -> tuple[str, ...]:
-    return ("daad_models", "daad_image_models")

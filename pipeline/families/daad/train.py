@@ -39,6 +39,10 @@ class DAADRecipe(Recipe):
     def build(self) -> DAAD:
         return DAAD(self.model_config)
 
+    def example_forward(self, model: DAAD, batch: int, device) -> torch.Tensor:
+        size = self.model_config.image_size
+        return model.generator(torch.zeros(batch, self.model_config.channels, size, size, device=device))[0]
+
     @staticmethod
     def compile_targets(model: DAAD) -> list[torch.nn.Module]:
         return [model.generator, model.discriminator]

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 from pipeline.engine.loop import LoopConfig, loop_config
 from pipeline.families.image_ae.model import ImageMemAEConfig
-from pipeline.params import infer_settings, model_section, pick, profile_section
+from pipeline.params import infer_settings, model_section, network_settings, pick, profile_section
 
 FAMILY = "image_ae"
-SPEED_SWITCHES = ("bf16", "channels_last", "compile", "sync_batchnorm")
 ARCHITECTURE = ("memory", "num_items", "shrink_threshold", "addressing")
 
 
@@ -27,9 +26,8 @@ class ImageInferConfig:
 
 
 def model_config(params: dict, model: str) -> ImageMemAEConfig:
-    section = model_section(params, model)["train"]
-    return ImageMemAEConfig(image_size=profile_section(params, FAMILY)["model"]["image_size"],
-                            **{k: v for k, v in section.items() if k in ARCHITECTURE})
+    network, size = network_settings(params, model, FAMILY, ARCHITECTURE)
+    return ImageMemAEConfig(image_size=size["image_size"], **network)
 
 
 def train_configs(params: dict, dataset: str, model: str, seed: int
@@ -37,7 +35,7 @@ def train_configs(params: dict, dataset: str, model: str, seed: int
     section = {k: v for k, v in model_section(params, model)["train"].items() if k not in ARCHITECTURE}
     values = dict(section, lr=profile_section(params, FAMILY)["train"]["lr"], seed=seed)
     return (model_config(params, model), pick(ImageTrainConfig, values, f"models.{model}.train"),
-            loop_config(params, FAMILY, dataset, seed, SPEED_SWITCHES))
+            loop_config(params, FAMILY, dataset, seed))
 
 
 def infer_config(params: dict, model: str, seed: int) -> ImageInferConfig:

@@ -2,15 +2,15 @@
 (MemAE sec. 4.1: min-max scaled over the class's test set, which the score stage does)."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pandas as pd
 import torch
 
 from pipeline.data.clips import VideoFrames
 from pipeline.engine.frames import WorstAbnormalFrame, psnr
-from pipeline.engine.testing import ModelScorer, score_split
+from pipeline.engine.testing import ModelScorer, frame_runner
 from pipeline.families.image_ae.config import ImageInferConfig, infer_config
+from pipeline.families.image_ae.model import ImageMemAE, build
 from pipeline.families.image_ae.train import to_gray_batch
 
 
@@ -28,15 +28,13 @@ class ImageScorer(ModelScorer):
         return pd.DataFrame(rows)
 
 
-def run(cfg: ImageInferConfig, train_dir: Path, checkpoint, prepared_root, out_dir: Path, device: torch.device
-        ) -> tuple[pd.DataFrame, dict]:
-    table, scorer, state = score_split(train_dir, checkpoint, prepared_root, out_dir, device,
-                                       lambda model, items, state: ImageScorer(model, cfg, device))
-    c = scorer.model.cfg
+def describe(model: ImageMemAE) -> tuple[bool, str]:
+    c = model.cfg
     memory = f"memory of {c.num_items} items" if c.memory else "no memory"
-    return table, {"checkpoint_epoch": int(state["epoch"]), "task": "reconstruction", "scored_frames": "all frames",
-                   "memory": c.memory, "architecture": f"Conv2d {'-'.join(map(str, c.widths))} on {c.image_size}px, "
-                                                        f"{memory}, one model per class"}
+    return c.memory, f"Conv2d {'-'.join(map(str, c.widths))} on {c.image_size}px, {memory}, one model per class"
+
+
+run = frame_runner(ImageScorer, describe, build)
 
 
 def config(params: dict, model: str, seed: int) -> ImageInferConfig:

@@ -26,6 +26,10 @@ class ImageRecipe(Recipe):
     def build(self) -> ImageMemAE:
         return ImageMemAE(self.model_config)
 
+    def example_forward(self, model: ImageMemAE, batch: int, device) -> torch.Tensor:
+        size = self.model_config.image_size
+        return model(torch.zeros(batch, 1, size, size, device=device))[0]
+
     def start(self, model: ImageMemAE, ctx: StepContext) -> None:
         self.model = model
         self.optimizer = adam(model.parameters(), self.train_config.lr, ctx.device)

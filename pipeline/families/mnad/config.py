@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pipeline.engine.loop import LoopConfig, loop_config
 from pipeline.families.mnad.model import MNADConfig
-from pipeline.params import infer_settings, model_section, pick, profile_section
+from pipeline.params import infer_settings, model_section, network_settings, pick, profile_section
 
 FAMILY = "mnad"
 # The official loader reads every frame with cv2.imread, whose arrays are BGR (MNAD
@@ -15,7 +15,6 @@ FAMILY = "mnad"
 # trained and evaluated on BGR frames, and the models retrained here see the same order, so
 # released and retrained rows compare like with like. Prepared frames are stored RGB.
 CHANNELS = "bgr"
-SPEED_SWITCHES = ("bf16", "channels_last", "compile", "sync_batchnorm")
 ARCHITECTURE = ("task", "memory", "skip", "num_items", "input_frames", "decoder", "normalise_query")
 
 
@@ -52,9 +51,8 @@ class InferConfig:
 def model_config(params: dict, model: str, size: dict | None = None) -> MNADConfig:
     """The variant's network at the profile's size, or at `size` (an imported checkpoint's:
     the official network's, pipeline.engine.released)."""
-    section = model_section(params, model)["train"]
-    size = profile_section(params, FAMILY)["model"] if size is None else size
-    return MNADConfig(**{k: v for k, v in section.items() if k in ARCHITECTURE}, **size)
+    network, size = network_settings(params, model, FAMILY, ARCHITECTURE, size)
+    return MNADConfig(**network, **size)
 
 
 def train_configs(params: dict, dataset: str, model: str, seed: int) -> tuple[MNADConfig, TrainConfig, LoopConfig]:
@@ -62,7 +60,7 @@ def train_configs(params: dict, dataset: str, model: str, seed: int) -> tuple[MN
     reconstruction), loss weights from the model."""
     section = {k: v for k, v in model_section(params, model)["train"].items() if k not in ARCHITECTURE}
     arch = model_config(params, model)
-    loop = loop_config(params, FAMILY, dataset, seed, SPEED_SWITCHES)
+    loop = loop_config(params, FAMILY, dataset, seed)
     values = dict(section, lr=profile_section(params, FAMILY)["train"]["lr"][arch.task], epochs=loop.epochs, seed=seed)
     if arch.memory:
         # A variant may switch supervision on for itself (report Table 8's supervised twins);

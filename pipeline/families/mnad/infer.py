@@ -26,7 +26,7 @@ from pipeline.engine.memory_summary import MemoryRecorder
 from pipeline.engine.testing import ModelScorer, score_split, test_split
 from pipeline.families.mnad import memory as mem
 from pipeline.families.mnad.config import CHANNELS, InferConfig, infer_config
-from pipeline.families.mnad.model import MNAD, flatten_queries
+from pipeline.families.mnad.model import MNAD, build, flatten_queries
 from pipeline.io import write_csv
 
 
@@ -122,7 +122,7 @@ def run(cfg: InferConfig, train_dir: Path, checkpoint, prepared_root, out_dir: P
     def make_scorer(model, items, state):
         return MNADScorer(model, items, replace(cfg, update_normalisation=state["train_config"]["update_normalisation"]),
                           device)
-    table, scorer, state = score_split(train_dir, checkpoint, prepared_root, out_dir, device, make_scorer)
+    table, scorer, state = score_split(train_dir, checkpoint, prepared_root, out_dir, device, make_scorer, build)
     model, trained = scorer.model, scorer.trained_items
     if model.cfg.memory:
         scorer.recorder.write(Path(out_dir) / MEMORY_SUMMARY, trained, scorer.items, cfg.query_samples, cfg.seed)

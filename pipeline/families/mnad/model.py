@@ -66,6 +66,11 @@ class MNADConfig:
         return 8 * self.width
 
     @property
+    def sample_frames(self) -> int:
+        """Frames one training sample holds: the inputs and, for prediction, the frame to predict."""
+        return self.input_frames + (self.task == "prediction")
+
+    @property
     def query_size(self) -> int:
         return self.image_size // 8
 

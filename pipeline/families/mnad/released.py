@@ -12,17 +12,8 @@ from pathlib import Path
 
 import torch
 
-from pipeline.engine.released import (
-    Imported,
-    checkpoint_files,
-    classes_in,
-    load_matching,
-    load_official,
-    module_tensors,
-    one_file,
-    rename,
-    sha256,
-)
+from pipeline.engine.released import (Imported, checkpoint_files, classes_in, load_matching, load_official,
+                                      module_tensors, one_file, rename, sha256)
 from pipeline.families.mnad.model import MNAD
 from pipeline.io import InputError
 

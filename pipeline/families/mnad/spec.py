@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pipeline.artifacts import alternate_update_file
 from pipeline.evaluation.plan import Ablation, ScorePlan
+from pipeline.families.costs import Costs
 from pipeline.io import InputError
 from pipeline.params import model_section
 
@@ -19,6 +20,14 @@ from pipeline.params import model_section
 # lambda is 0.7-0.8"): every prediction model with memory is also scored at each, from the same
 # stored signals, so that claim is a comparison of scores of the same networks.
 REPORT_LAMBDAS = (0.7, 0.8)
+# The labels of the test-time-update ablation's rows (the report's claims name them).
+WITH_UPDATE, WITHOUT_UPDATE = "with test-time update", "without test-time update"
+PSNR_ONLY, PSNR_AND_DISTANCE = "PSNR-only score", "PSNR + memory distance score"
+
+
+def at_lambda(value: float) -> str:
+    """The label of a row scored at a fixed lambda."""
+    return f"lambda {value:g}"
 
 
 def psnr_distance_terms(lam: float | None) -> dict[str, float]:
@@ -34,9 +43,21 @@ def resolve_lambda(global_lambda, model_lambda: float) -> float:
     return lam
 
 
-def model_lists(params: dict, model: str) -> tuple[str, ...]:
-    """Variants with memory read `supervision` and `lambda`: their stages are their own."""
-    return ("memory_models",) if model_section(params, model)["train"]["memory"] else ("plain_models",)
+def sample_frames(config) -> int:
+    return config.sample_frames   # pipeline.families.mnad.model.MNADConfig (no torch imported here)
+
+
+def test_passes(config) -> int:
+    """Variants with memory score every test frame twice: with and without the test-time
+    memory update (the switched setting is an ablation row; pipeline.families.mnad.infer)."""
+    return 2 if config.memory else 1
+
+
+def task(config) -> str:
+    return config.task
+
+
+COSTS = Costs(probes=("pred_mem", "recon_mem"), sample_frames=sample_frames, test_passes=test_passes, rate_key=task)
 
 
 def score_plan(params: dict, model: str) -> ScorePlan:
@@ -48,11 +69,11 @@ def score_plan(params: dict, model: str) -> ScorePlan:
     memory_term = score.get("memory_term", True)
     used = lam if memory_term else None
     update = section["infer"]["test_time_update"]
-    flipped = "without test-time update" if update else "with test-time update"
-    other_score = ("PSNR-only score", None) if memory_term else ("PSNR + memory distance score", lam)
+    flipped = WITHOUT_UPDATE if update else WITH_UPDATE
+    other_score = (PSNR_ONLY, None) if memory_term else (PSNR_AND_DISTANCE, lam)
     ablations = [Ablation(flipped, psnr_distance_terms(used), alternate_update_file(update), used),
                  Ablation(other_score[0], psnr_distance_terms(other_score[1]), lam=other_score[1])]
     if section["train"].get("task") == "prediction" and memory_term:   # report sec. 7: lambda 0.7-0.8 over MNAD's 0.6
-        ablations += [Ablation(f"lambda {fixed:g}", psnr_distance_terms(fixed), lam=fixed) for fixed in REPORT_LAMBDAS]
+        ablations += [Ablation(at_lambda(fixed), psnr_distance_terms(fixed), lam=fixed) for fixed in REPORT_LAMBDAS]
     return ScorePlan(psnr_distance_terms(used), score["normalisation"], lam=used, test_time_update=update,
                      ablations=tuple(ablations), sweep=("psnr", "distance"))

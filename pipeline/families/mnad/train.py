@@ -13,8 +13,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from pipeline.data.clips import (ClipDataset, channels_first, collate_clips, resize_frames, split_input_target,
+from pipeline.data.clips import (ClipDataset, channels_first, collate_clips, split_input_target,
                                  to_network)
+from pipeline.data.resize import resize_frames
 from pipeline.engine import distributed
 from pipeline.engine.loop import Recipe, StepContext, adam
 from pipeline.families.mnad import memory as mem
@@ -100,7 +101,17 @@ class MNADRecipe(Recipe):
         if train.noise_amount > 0:   # the report's denoiser: every input frame noisy, the target clean
             return DenoiserClips(prepared, cfg.image_size, cfg.input_frames, videos, train.noise_amount,
                                  train.noise_scaling, train.seed)
-        return ClipDataset(prepared, "train", cfg.image_size, cfg.input_frames + (cfg.task == "prediction"), videos)
+        return ClipDataset(prepared, "train", cfg.image_size, self.sample_frames, videos)
+
+    @property
+    def sample_frames(self) -> int:
+        return self.model_config.sample_frames
+
+    def example_forward(self, model: MNAD, batch: int, device) -> torch.Tensor:
+        arch = self.model_config
+        inputs = torch.zeros(batch, CHANNELS * arch.input_frames, arch.image_size, arch.image_size, device=device)
+        items = torch.zeros(arch.num_items, arch.query_dim, device=device) if arch.memory else None
+        return model(inputs, items)[0]
 
     def build(self) -> MNAD:
         return MNAD(self.model_config)
