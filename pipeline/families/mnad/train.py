@@ -109,7 +109,7 @@ class MNADRecipe(Recipe):
 
     def example_forward(self, model: MNAD, batch: int, device) -> torch.Tensor:
         arch = self.model_config
-        inputs = torch.zeros(batch, CHANNELS * arch.input_frames, arch.image_size, arch.image_size, device=device)
+        inputs = torch.zeros(batch, arch.channels * arch.input_frames, arch.image_size, arch.image_size, device=device)
         items = torch.zeros(arch.num_items, arch.query_dim, device=device) if arch.memory else None
         return model(inputs, items)[0]
 
