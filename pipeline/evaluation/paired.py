@@ -206,17 +206,6 @@ def difference(a: Statistic, b: Statistic, shared: bool = False, level: float = 
     return Difference(mean_a, mean_b, lo, hi, se, df, counts, shared, level, per_seed)
 
 
-def seed_interval(per_seed, level: float = LEVEL) -> tuple[float | None, float | None]:
-    """The mean over seeds +- t(S - 1) x sd / sqrt(S): the training runs' spread on this one
-    test set (no test-video resampling): what the chance gate and reported numbers use."""
-    values = [float(v) for v in per_seed if v is not None]
-    if len(values) < 2:
-        return None, None
-    half = float(stats.t.ppf(1 - (1 - level) / 2, len(values) - 1)) * float(np.std(values, ddof=1)) / np.sqrt(len(values))
-    mean = float(np.mean(values))
-    return mean - half, mean + half
-
-
 def common_videos(*runs: Runs) -> list[str]:
     return sorted(set.intersection(*(set(videos) for r in runs for videos in r.values())))
 

@@ -12,7 +12,7 @@ from scipy import stats
 from pipeline.evaluation.metrics import type_subset
 from pipeline.evaluation.paired import Difference, Estimate, auc_difference, auc_estimate, runs_from_frames
 from pipeline.report.evidence import Evidence, Row
-from pipeline.report.formatting import signed, with_interval
+from pipeline.report.formatting import signed_interval, with_interval
 from pipeline.report.verdicts import CHANCE_GATE, NOT_TESTABLE, ClaimSettings, Part, part_from, part_no_better
 
 
@@ -47,7 +47,7 @@ def compare_runs(runs_a, runs_b, dataset: str, what: str, rows: tuple[Row, Row],
         return Comparison(Part(dataset, NOT_TESTABLE, f"{what}: not testable, {' and '.join(unproven)} not above chance "
                                                       f"by one standard error ({aucs})", seeds=min(d.seeds)), d, bounds)
     paired = "the same training runs, paired by seed" if d.shared else "independent training runs"
-    line = (f"{what}: {aucs}; difference {signed(d.estimate)} [{signed(d.lo)}, {signed(d.hi)}] "
+    line = (f"{what}: {aucs}; difference {signed_interval(d.estimate, d.lo, d.hi)} "
             f"({d.seeds[0]} vs {d.seeds[1]} seeds, {paired})")
     return Comparison(part_no_better(d, dataset, line, s) if no_better else part_from(d, dataset, line, s, margin), d,
                       bounds)

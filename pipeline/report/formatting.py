@@ -20,6 +20,11 @@ def signed(value) -> str:
     return "n/a" if missing(value) else f"{value:+.3f}"
 
 
+def signed_interval(value, lo, hi) -> str:
+    """A difference with its 95% interval: "+0.151 [+0.061, +0.242]"."""
+    return f"{signed(value)} [{signed(lo)}, {signed(hi)}]"
+
+
 def with_interval(value, lo, hi) -> str:
     """An AUC with its 95% interval when it has one: "0.812 [0.790, 0.834]"."""
     return f"{fmt(value)} [{fmt(lo)}, {fmt(hi)}]" if not missing(lo) else fmt(value)

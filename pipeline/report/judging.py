@@ -13,7 +13,7 @@ from pipeline.evaluation.paired import auc_estimate, entropy_difference, runs_fr
 from pipeline.report.claims import IMPROVES, NO_BETTER, Comparative, NotJudged, Pending, Special
 from pipeline.report.comparisons import compare, compare_runs
 from pipeline.report.evidence import Evidence, Row
-from pipeline.report.formatting import fmt, signed
+from pipeline.report.formatting import fmt, signed_interval
 from pipeline.report.reproduction import effect_line
 from pipeline.report.verdicts import (INCONCLUSIVE, MOST, NOT_JUDGED, NOT_SUPPORTED, NOT_TESTED, SUPPORTED,
                                       TEST_SET_ONLY, ClaimSettings, Part, Verdict, claim_verdict, part_from)
@@ -150,7 +150,7 @@ def supervision_spreads(c: Special, evidence: Evidence, results: pd.DataFrame, s
             continue
         d = entropy_difference(a, b, level=s.level)
         line = (f"{dataset}: usage entropy {fmt(d.a)} with supervision vs {fmt(d.b)} without; difference "
-                f"{signed(d.estimate)} [{signed(d.lo)}, {signed(d.hi)}] ({d.seeds[0]} vs {d.seeds[1]} seeds)")
+                f"{signed_interval(d.estimate, d.lo, d.hi)} ({d.seeds[0]} vs {d.seeds[1]} seeds)")
         parts.append(part_from(d, dataset, line, s))
     if not parts:
         return _special(c, NOT_TESTED, rule, ["needs pred_mem and pred_mem_sup"])
