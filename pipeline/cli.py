@@ -1,6 +1,6 @@
 """`memaudit`: the audit DAG run on Dask workers (`repro`) and its cost plan (`plan`).
 
-    memaudit repro                      # one worker per core of this machine
+    memaudit repro                      # CPU workers: the cores / runtime.cpu_threads (one per core by default)
     memaudit repro --workers 2          # two CPU workers
     memaudit repro --gpus all           # one worker per GPU (--per-gpu 2: two stages on each)
     memaudit repro --cluster slurm.yaml # a dask-jobqueue cluster (pipeline/fanout/cluster.py)
@@ -22,7 +22,7 @@ from pipeline.io import InputError
 
 
 def _where(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--workers", type=int, help="CPU workers on this machine (default: one per core)")
+    parser.add_argument("--workers", type=int, help="CPU workers on this machine (default: the cores / runtime.cpu_threads)")
     parser.add_argument("--gpus", help="one worker per GPU: 'all' the shell exposes (CUDA_VISIBLE_DEVICES), or "
                                        "positions among them such as 0,1")
     parser.add_argument("--per-gpu", type=int, default=1, help="workers sharing each GPU")
@@ -43,7 +43,8 @@ def repro(args: argparse.Namespace) -> int:
     def estimate(stage) -> float:
         cost = stage_cost(stage.addressing.rsplit(":", 1)[-1], params, table, root).seconds if table else 1.0
         return cost if math.isfinite(cost) else 1.0
-    with client_for(args.workers, args.gpus, args.per_gpu, args.scheduler, args.cluster, args.verbose) as client:
+    with client_for(args.workers, args.gpus, args.per_gpu, args.scheduler, args.cluster, args.verbose,
+                    params["runtime"]["cpu_threads"]) as client:
         workers = len(client.scheduler_info()["workers"])
         print(f"memaudit repro: {workers} workers")
         run = reproduce(root, client, estimate)

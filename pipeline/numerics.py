@@ -58,6 +58,19 @@ OPENCV_ABOVE_AVX2 = {"AVX512-SKX": "avx512bw", "AVX512-CLX": "avx512_vnni", "AVX
 REQUIRED_FLAGS = ("avx2", "fma")
 
 
+# The stage scripts (stages/<name>.py) that compute with runtime.cpu_threads threads; the
+# others run one.
+THREADED_STAGES = ("train", "infer")
+
+
+def stage_setting(params: dict, script: str) -> tuple[str, int]:
+    """(runtime.numerics, compute threads) of the stage script named `script` (its file
+    name's stem): what stages/_common.py applies before the libraries load, and what a
+    worker's preloaded libraries must have loaded under (pipeline.fanout.execute)."""
+    threads = params["runtime"]["cpu_threads"] if script in THREADED_STAGES else 1
+    return params["runtime"]["numerics"], threads
+
+
 class UnsupportedCPU(RuntimeError):
     """The portable setting needs an x86-64 CPU with AVX2 and FMA."""
 

@@ -6,7 +6,7 @@ Every stage script imports this module first (tests/test_numerics.py checks), so
 does on import happens before NumPy, OpenCV or torch is loaded:
   - the CPU numerics of params `runtime.numerics` (pipeline.numerics), with
     `runtime.cpu_threads` compute threads in the stages that train or run a network
-    (THREADED_STAGES) and one elsewhere, whatever the shell has set;
+    (pipeline.numerics.THREADED_STAGES) and one elsewhere, whatever the shell has set;
   - Python's bytecode cache on, even where the environment turns it off
     (PYTHONDONTWRITEBYTECODE, common in containers): each stage is a new process, and
     without cached bytecode every one recompiles torch's and pandas' sources (measured: 4.0 s
@@ -30,15 +30,8 @@ import yaml  # noqa: E402
 
 from pipeline import numerics  # noqa: E402  (standard library only)
 
-THREADED_STAGES = ("train", "infer")   # the scripts that compute with runtime.cpu_threads threads
 PARAMS_FILE = Path("params.yaml")
-
-
-def numerics_setting(params: dict, script: str) -> tuple[str, int]:
-    """(runtime.numerics, compute threads) of the stage script `script` (its file name's stem):
-    what its `settings()` lists, and what is applied before the libraries load."""
-    threads = params["runtime"]["cpu_threads"] if script in THREADED_STAGES else 1
-    return params["runtime"]["numerics"], threads
+numerics_setting = numerics.stage_setting   # what a stage's settings() lists and what is applied below
 
 
 def _apply_numerics() -> tuple[str, int] | None:

@@ -41,6 +41,12 @@ def local_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+def default_cpu_workers(cpu_threads: int, cores: int | None = None) -> int:
+    """As many CPU workers as the cores hold stages of `runtime.cpu_threads` threads (at
+    least one): oversubscribed compute threads slow every stage many times over."""
+    return max(1, (cores or local_cores()) // cpu_threads)
+
+
 def gpu_worker_names(gpus: list[str], per_gpu: int = 1) -> list[str]:
     return [f"gpu{g}" if per_gpu == 1 else f"gpu{g}.{k}" for g in gpus for k in range(per_gpu)]
 
@@ -121,8 +127,9 @@ def parse_gpus(gpus: str, environ=os.environ) -> list[str]:
 
 @contextmanager
 def client_for(workers: int | None = None, gpus: str | None = None, per_gpu: int = 1, scheduler: str | None = None,
-               cluster_file: str | None = None, verbose: bool = False):
-    """A Dask client for the chosen place, closed (with any cluster it started) on exit."""
+               cluster_file: str | None = None, verbose: bool = False, cpu_threads: int = 1):
+    """A Dask client for the chosen place, closed (with any cluster it started) on exit;
+    `workers` CPU workers, by default default_cpu_workers(cpu_threads)."""
     try:
         from distributed import Client
     except ImportError:
@@ -137,6 +144,6 @@ def client_for(workers: int | None = None, gpus: str | None = None, per_gpu: int
         elif gpus:
             cluster = _local_cluster(gpu_worker_names(parse_gpus(gpus), per_gpu), verbose)
         else:
-            cluster = _local_cluster([f"cpu{i}" for i in range(workers or local_cores())], verbose)
+            cluster = _local_cluster([f"cpu{i}" for i in range(workers or default_cpu_workers(cpu_threads))], verbose)
         with cluster, Client(cluster) as client:
             yield client

@@ -2,6 +2,18 @@
 shell and environment, in the stage's working directory), its output in a log file,
 and nothing else: DVC's bookkeeping stays with the coordinator (pipeline.fanout.dag).
 
+A stage process spends seconds importing torch and pandas before its work (2.5 s for a
+training stage on a 2-core CPU, about a third of a short stage). So a `python <script>.py`
+command is forked from a template process that imported them once (pipeline/fanout/
+preload.py) when its libraries would load in the template's environment: `python` is this
+interpreter, the script a stage script of a workspace whose numerics code is the one here,
+and the numerics its params select (applied as stages/_common.py applies them,
+pipeline.numerics.stage_setting) give one compute thread and the template's variables. The
+child takes the stage's environment, directory, arguments and log and runs the script as
+__main__. Anything else runs through the shell as `dvc repro` would. Either way the stage
+computes with the same libraries loaded under the same variables, so the same bytes
+(tests/test_fanout.py compares with a serial run).
+
 A worker may be killed mid-stage (a lost node, a pre-empted job): Dask then runs the task
 again elsewhere, so the task first removes what an interrupted attempt may have left of
 the stage's outputs. A stop requested by the coordinator (Ctrl-C) ends the command's whole
@@ -9,12 +21,15 @@ process group.
 """
 from __future__ import annotations
 
+import json
 import os
 import platform
 import re
+import select
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +38,8 @@ from pipeline.fanout import SHELL_ENVIRON
 
 STOP_EVENT = "memaudit-stop"   # a distributed.Event the coordinator sets to stop every running stage
 POLL_SECONDS = 0.5
+# A command the template (pipeline/fanout/preload.py) may run: `python <script>.py` and plain words, nothing the shell interprets.
+SCRIPT_COMMAND = re.compile(r"(python3?) +([\w./-]+\.py)((?: +[\w./=:@,+-]+)*)")
 
 
 @dataclass(frozen=True)
@@ -107,13 +124,19 @@ def run_stage(task: StageTask, stop=None) -> dict:
         stop = Event(STOP_EVENT)
     _remove(task.outputs)
     Path(task.log).parent.mkdir(parents=True, exist_ok=True)
+    env = _environment(task, worker_name)
+    script = preloadable(task.cmd, task.wdir, env)
+    template = _Template.for_environment(script[2]) if script is not None else None
     start = time.time()
     with open(task.log, "w") as log:
         log.write(f"> {task.cmd}\n")
         log.flush()
-        process = subprocess.Popen(_make_cmd(get_executable(), task.cmd), cwd=task.wdir, env=_environment(task, worker_name),
-                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                   preexec_fn=_die_with_parent)
+        if template is not None:
+            process = _Preloaded(template, script[0], script[1], task.wdir, env, task.log)
+        else:
+            process = subprocess.Popen(_make_cmd(get_executable(), task.cmd), cwd=task.wdir, env=env,
+                                       stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                       preexec_fn=_die_with_parent)
         stopped = False
         while process.poll() is None:
             try:
@@ -123,7 +146,89 @@ def run_stage(task: StageTask, stop=None) -> dict:
                     stopped = True
                     _end(process)
     return {"address": task.address, "returncode": process.returncode, "stopped": stopped, "start": start,
-            "end": time.time(), "worker": str(worker_name or "local"), "host": platform.node(), "log": task.log}
+            "end": time.time(), "worker": str(worker_name or "local"), "host": platform.node(), "log": task.log,
+            "preloaded": template is not None}
+
+
+def preloadable(cmd: str, wdir: str, env: dict[str, str]) -> tuple[str, list[str], dict[str, str]] | None:
+    """(script, arguments, the environment its libraries load under) when the template can
+    run `cmd`: `python <script>.py <plain words>`, `python` on the stage's PATH being this
+    interpreter, a stage script beside stages/_common.py in a workspace whose numerics code
+    is the one loaded here, one compute thread. None: run it through the shell."""
+    from pipeline import numerics
+
+    match = SCRIPT_COMMAND.fullmatch(" ".join(cmd.split()))
+    if match is None:
+        return None
+    python, script, arguments = match.group(1), Path(wdir, match.group(2)), match.group(3).split()
+    found = shutil.which(python, path=env.get("PATH"))
+    if found is None or Path(found).absolute() != Path(sys.executable).absolute():
+        return None
+    workspace_numerics = Path(wdir, "pipeline", "numerics.py")
+    if not ((script.parent / "_common.py").is_file() and workspace_numerics.is_file()
+            and workspace_numerics.read_bytes() == Path(numerics.__file__).read_bytes()):
+        return None
+    try:
+        import yaml
+
+        mode, threads = numerics.stage_setting(yaml.safe_load(Path(wdir, "params.yaml").read_text()), script.stem)
+        load_env = {name: value for name, value in env.items() if name != "DVC_STAGE"}
+        numerics.apply(mode, threads, load_env)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, yaml.YAMLError):
+        return None
+    if mode != "portable" or threads != 1:   # else thread counts come from the shell: some start threads as they load
+        return None
+    return str(script), arguments, load_env
+
+
+class _Template:
+    """This worker's stage-process template (pipeline/fanout/preload.py), started on first
+    use with its libraries loaded under `load_env`."""
+    process: subprocess.Popen | None = None
+    load_env: dict[str, str] = {}
+
+    @classmethod
+    def for_environment(cls, load_env: dict[str, str]) -> "_Template | None":
+        """The running template if it loaded under `load_env` (a new one if none runs);
+        None for a stage whose libraries would load otherwise: the shell runs that one."""
+        if cls.process is not None and cls.process.poll() is not None:
+            cls.process = None
+        if cls.process is None:
+            cls.process = subprocess.Popen([sys.executable, str(Path(__file__).with_name("preload.py"))], env=load_env,
+                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                           preexec_fn=_die_with_parent)
+            cls.load_env = dict(load_env)
+        return cls if cls.load_env == load_env else None
+
+
+class _Preloaded:
+    """A stage script run by a fork of the template, with subprocess.Popen's pid, poll,
+    wait and returncode."""
+
+    def __init__(self, template, script: str, arguments: list[str], wdir: str, env: dict[str, str], log: str):
+        self.template, self.returncode = template.process, None
+        request = {"script": script, "arguments": arguments, "wdir": wdir, "env": env, "log": log}
+        self.template.stdin.write(json.dumps(request) + "\n")
+        self.template.stdin.flush()
+        self.pid = self._answer().get("pid")
+        if self.pid is None:
+            self.returncode = -signal.SIGKILL
+
+    def _answer(self) -> dict:
+        line = self.template.stdout.readline()
+        return json.loads(line) if line else {"exit": -signal.SIGKILL}   # the template died (killed)
+
+    def poll(self) -> int | None:
+        if self.returncode is None and select.select([self.template.stdout], [], [], 0)[0]:
+            self.returncode = self._answer()["exit"]
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None and select.select([self.template.stdout], [], [], timeout)[0]:
+            self.returncode = self._answer()["exit"]
+        if self.returncode is None:
+            raise subprocess.TimeoutExpired("stage", timeout)
+        return self.returncode
 
 
 def _die_with_parent() -> None:
@@ -138,7 +243,7 @@ def _die_with_parent() -> None:
         pass
 
 
-def _end(process: subprocess.Popen) -> None:
+def _end(process) -> None:
     """SIGTERM to the command's process group, SIGKILL if it has not ended in 10 s."""
     try:
         os.killpg(process.pid, signal.SIGTERM)
