@@ -72,6 +72,7 @@ def test_two_local_workers_run_stages_at_once_and_record_what_dvc_repro_records(
     with client_for(workers=2) as client:
         run = reproduce(repo, client, echo=lambda line: None)
     assert run.ok and {o.state for o in run.outcomes.values()} == {"done"}
+    assert {o.preloaded for o in run.outcomes.values()} == {True}, "every stage forked from its worker's template"
     spans = sorted(_intervals(repo))
     assert any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:])), "stages overlap in time"
     assert _locks(repo) == _locks(serial), "dvc.lock files byte-identical to a serial dvc repro"
@@ -84,32 +85,39 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _processes() -> dict[int, tuple[int, str]]:
-    """pid -> (parent pid, whole command line), read from /proc (`ps` cuts command lines at
-    80 columns when its output is not a terminal, so a long interpreter path hid the worker)."""
+def _processes() -> dict[int, tuple[int, str, str]]:
+    """pid -> (parent pid, whole command line, where its stdout goes), read from /proc (`ps`
+    cuts command lines at 80 columns when its output is not a terminal). A stage forked from
+    a worker's template carries the template's command line, so stages are found by their
+    stdout: the stage's log, runs/logs/<stage>.log."""
     found = {}
     for proc in Path("/proc").iterdir():
         try:
             cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
             ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            found[int(proc.name)] = (ppid, cmd)
+            found[int(proc.name)] = (ppid, cmd, os.readlink(proc / "fd" / "1"))
         except (OSError, ValueError, IndexError):
             continue
     return found
 
 
-def _stage_worker(name: str) -> int | None:
-    """The pid of the `dask worker` process whose child runs a stage script `name`."""
+def _stages_running(repo: Path, kind: str = "") -> dict[int, int]:
+    """Stage processes of `repo` whose stage name starts with `kind` -> their parent pid."""
+    logs = str(repo.resolve() / "runs" / "logs")
+    return {pid: ppid for pid, (ppid, _, out) in _processes().items()
+            if out.startswith(logs) and Path(out).name.startswith(kind) and Path(out).name != "fanout.json"}
+
+
+def _stage_worker(repo: Path, kind: str) -> int | None:
+    """The pid of the `dask worker` process that runs a `kind` stage (its parent, or the
+    parent of the template it was forked from)."""
     rows = _processes()
-    parent = {pid: ppid for pid, (ppid, _) in rows.items()}
-    args = {pid: cmd for pid, (_, cmd) in rows.items()}
-    for pid, cmd in args.items():
-        if name in cmd and "stages/" in cmd:
-            up = parent.get(pid)
-            while up and up in args:
-                if "dask worker" in args[up] or "distributed.cli.dask_worker" in args[up]:
-                    return up
-                up = parent.get(up)
+    for pid, ppid in _stages_running(repo, kind).items():
+        up = ppid
+        while up and up in rows:
+            if "dask worker" in rows[up][1] or "distributed.cli.dask_worker" in rows[up][1]:
+                return up
+            up = rows[up][0]
     return None
 
 
@@ -128,7 +136,7 @@ def test_a_separate_scheduler_and_workers_survive_a_worker_killed_mid_stage(seri
                                stderr=subprocess.STDOUT, text=True)
         victim = None
         for _ in range(600):   # a worker training a model: kill it (SIGKILL, as a lost node)
-            victim = _stage_worker("stages/train.py")
+            victim = _stage_worker(repo, "train")
             if victim or run.poll() is not None:
                 break
             time.sleep(0.2)
@@ -174,19 +182,6 @@ def test_a_failed_stage_stops_only_what_depends_on_it_and_a_rerun_finishes(tmp_p
     assert again.ok and _status(repo, env, DVC) == set()
 
 
-def _stages_in(repo: Path, script: str = "stages/") -> list[int]:
-    """Processes running a stage script of `repo` (by command line and working directory)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if script in (proc / "cmdline").read_bytes().decode(errors="replace") and \
-                    Path(os.readlink(proc / "cwd")) == repo.resolve():
-                found.append(int(proc.name))
-        except (OSError, ValueError):
-            continue
-    return found
-
-
 def test_ctrl_c_stops_the_running_stages_and_records_nothing_half_done(workspace, env):
     repo = workspace
     # A shell that starts a job in the background (as CI runners do) hands it SIGINT ignored;
@@ -195,7 +190,7 @@ def test_ctrl_c_stops_the_running_stages_and_records_nothing_half_done(workspace
                            stderr=subprocess.STDOUT, text=True,
                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for _ in range(600):
-        if _stages_in(repo, "stages/train.py") or run.poll() is not None:
+        if _stages_running(repo, "train") or run.poll() is not None:
             break
         time.sleep(0.2)
     assert run.poll() is None, "the run ended before a training stage started"
@@ -204,7 +199,7 @@ def test_ctrl_c_stops_the_running_stages_and_records_nothing_half_done(workspace
     assert run.returncode == 130 and "interrupted" in output, output[-3000:]
     assert " - INFO - " not in output, "Dask's own logs stay at warning level without --verbose"
     time.sleep(1)
-    assert not _stages_in(repo), "no stage keeps running"
+    assert not _stages_running(repo), "no stage keeps running"
     lock = yaml.safe_load((repo / "dag" / "train" / "dvc.lock").read_text()) if (repo / "dag/train/dvc.lock").exists() \
         else {"stages": {}}
     changed = _status(repo, env, DVC)

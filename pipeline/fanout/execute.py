@@ -125,14 +125,14 @@ def run_stage(task: StageTask, stop=None) -> dict:
     _remove(task.outputs)
     Path(task.log).parent.mkdir(parents=True, exist_ok=True)
     env = _environment(task, worker_name)
-    script = preloadable(task.cmd, task.wdir, env)
-    template = _Template.for_environment(script[2]) if script is not None else None
+    command = preloadable(task.cmd, task.wdir, env)
+    template = _Template.for_command(command) if command is not None else None
     start = time.time()
     with open(task.log, "w") as log:
         log.write(f"> {task.cmd}\n")
         log.flush()
         if template is not None:
-            process = _Preloaded(template, script[0], script[1], task.wdir, env, task.log)
+            process = _Preloaded(template, command.script, command.arguments, task.wdir, env, task.log)
         else:
             process = subprocess.Popen(_make_cmd(get_executable(), task.cmd), cwd=task.wdir, env=env,
                                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -150,11 +150,19 @@ def run_stage(task: StageTask, stop=None) -> dict:
             "preloaded": template is not None}
 
 
-def preloadable(cmd: str, wdir: str, env: dict[str, str]) -> tuple[str, list[str], dict[str, str]] | None:
-    """(script, arguments, the environment its libraries load under) when the template can
-    run `cmd`: `python <script>.py <plain words>`, `python` on the stage's PATH being this
-    interpreter, a stage script beside stages/_common.py in a workspace whose numerics code
-    is the one loaded here, one compute thread. None: run it through the shell."""
+@dataclass(frozen=True)
+class ScriptCommand:
+    python: str                 # the interpreter the shell would start (a name of this one)
+    script: str
+    arguments: list[str]
+    load_env: dict[str, str]    # the environment its libraries load under
+
+
+def preloadable(cmd: str, wdir: str, env: dict[str, str]) -> ScriptCommand | None:
+    """The command as the template runs it, when it can: `python <script>.py <plain words>`,
+    `python` on the stage's PATH being this interpreter (any of its names in its folder), a
+    stage script beside stages/_common.py in a workspace whose numerics code is the one
+    loaded here, one compute thread. None: run it through the shell."""
     from pipeline import numerics
 
     match = SCRIPT_COMMAND.fullmatch(" ".join(cmd.split()))
@@ -162,7 +170,8 @@ def preloadable(cmd: str, wdir: str, env: dict[str, str]) -> tuple[str, list[str
         return None
     python, script, arguments = match.group(1), Path(wdir, match.group(2)), match.group(3).split()
     found = shutil.which(python, path=env.get("PATH"))
-    if found is None or Path(found).absolute() != Path(sys.executable).absolute():
+    if found is None or Path(found).absolute().parent != Path(sys.executable).absolute().parent \
+            or os.path.realpath(found) != os.path.realpath(sys.executable):
         return None
     workspace_numerics = Path(wdir, "pipeline", "numerics.py")
     if not ((script.parent / "_common.py").is_file() and workspace_numerics.is_file()
@@ -178,27 +187,28 @@ def preloadable(cmd: str, wdir: str, env: dict[str, str]) -> tuple[str, list[str
         return None
     if mode != "portable" or threads != 1:   # else thread counts come from the shell: some start threads as they load
         return None
-    return str(script), arguments, load_env
+    return ScriptCommand(str(Path(found).absolute()), str(script), arguments, load_env)
 
 
 class _Template:
     """This worker's stage-process template (pipeline/fanout/preload.py), started on first
     use with its libraries loaded under `load_env`."""
     process: subprocess.Popen | None = None
-    load_env: dict[str, str] = {}
+    started_as: tuple[str, dict[str, str]] = ("", {})
 
     @classmethod
-    def for_environment(cls, load_env: dict[str, str]) -> "_Template | None":
-        """The running template if it loaded under `load_env` (a new one if none runs);
-        None for a stage whose libraries would load otherwise: the shell runs that one."""
+    def for_command(cls, command: ScriptCommand) -> "type[_Template] | None":
+        """The running template if it runs `command`'s interpreter with its libraries loaded
+        under `command.load_env` (a new one if none runs); None for a stage whose libraries
+        would load otherwise: the shell runs that one."""
         if cls.process is not None and cls.process.poll() is not None:
             cls.process = None
         if cls.process is None:
-            cls.process = subprocess.Popen([sys.executable, str(Path(__file__).with_name("preload.py"))], env=load_env,
-                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                           preexec_fn=_die_with_parent)
-            cls.load_env = dict(load_env)
-        return cls if cls.load_env == load_env else None
+            cls.process = subprocess.Popen([command.python, str(Path(__file__).with_name("preload.py"))],
+                                           env=command.load_env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                           text=True, preexec_fn=_die_with_parent)
+            cls.started_as = (command.python, dict(command.load_env))
+        return cls if cls.started_as == (command.python, command.load_env) else None
 
 
 class _Preloaded:

@@ -40,6 +40,7 @@ class Outcome:
     worker: str | None = None
     log: str | None = None
     reason: str | None = None
+    preloaded: bool | None = None    # forked from the worker's template (pipeline.fanout.execute), not started by the shell
 
 
 @dataclass
@@ -169,7 +170,7 @@ def _coordinate(dag: Dag, client, run: Run, root: Path, estimate, echo, ctrl_c: 
                 result = future.result()
             except Exception as err:  # noqa: BLE001  (a worker lost too often, a task error)
                 result = {"returncode": None, "error": f"{type(err).__name__}: {err}"}
-            facts = {k: result.get(k) for k in ("start", "end", "worker", "log")}
+            facts = {k: result.get(k) for k in ("start", "end", "worker", "log", "preloaded")}
             if result.get("returncode") == 0:
                 dag.record(stage)
                 settle(stage, "done", **facts)
