@@ -108,7 +108,10 @@ def reproduce(root: str | Path, client, estimate: Callable | None = None, echo: 
         dag = Dag(root)
         try:
             with dag.locked(), CtrlC() as ctrl_c:   # as any dvc command: no other changes the records meanwhile
-                _coordinate(dag, client, run, root, estimate, echo, ctrl_c)
+                try:
+                    _coordinate(dag, client, run, root, estimate, echo, ctrl_c)
+                finally:
+                    dag.flush()   # every recorded stage in its dvc.lock, however the run ended
         finally:
             dag.close()
     run.seconds = time.time() - start
@@ -153,6 +156,8 @@ def _coordinate(dag: Dag, client, run: Run, root: Path, estimate, echo, ctrl_c: 
                 if dag.prepare(stage) == "restored":
                     settle(stage, "restored", reason="DVC's run-cache")
                     continue
+                if stage in dag.sinks:
+                    dag.flush()   # what nothing depends on may read the locks (the report does): written first, as serially
                 task = StageTask(stage.addressing, stage.cmd, str(stage.wdir), tuple(dag.outputs(stage)),
                                  str(root / LOG_DIR / f"{dag.name(stage)}.log"), str(root), shell)
                 future = client.submit(run_stage, task, key=f"{dag.name(stage)}-{uuid.uuid4().hex[:8]}",
