@@ -1,7 +1,8 @@
 """The audit DAG fanned out over Dask workers: every GPU of a box, every node of a cluster.
 
-    dag.py        the stages `dvc repro` would evaluate, and DVC's bookkeeping for one stage
+    dag.py        the stages `dvc repro` would evaluate, and DVC's bookkeeping for them
     execute.py    what a worker does: run one stage's command, its log, stop on request
+    preload.py    a worker's template process: torch and pandas loaded once, a fork per stage
     schedule.py   the coordinator: DVC's decisions stage by stage, critical path first
     cluster.py    local CPU or GPU workers, a dask-jobqueue cluster, or a running scheduler
     plan.py       a cost plan: work and estimated time per stage, makespan on N workers

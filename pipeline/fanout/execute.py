@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.fanout import SHELL_ENVIRON
+from pipeline.fanout.preload import die_with_parent
 
 STOP_EVENT = "memaudit-stop"   # a distributed.Event the coordinator sets to stop every running stage
 POLL_SECONDS = 0.5
@@ -136,7 +137,7 @@ def run_stage(task: StageTask, stop=None) -> dict:
         else:
             process = subprocess.Popen(_make_cmd(get_executable(), task.cmd), cwd=task.wdir, env=env,
                                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                       preexec_fn=_die_with_parent)
+                                       preexec_fn=die_with_parent)
         stopped = False
         while process.poll() is None:
             try:
@@ -206,7 +207,7 @@ class _Template:
         if cls.process is None:
             cls.process = subprocess.Popen([command.python, str(Path(__file__).with_name("preload.py"))],
                                            env=command.load_env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                           text=True, preexec_fn=_die_with_parent)
+                                           text=True, preexec_fn=die_with_parent)
             cls.started_as = (command.python, dict(command.load_env))
         return cls if cls.started_as == (command.python, command.load_env) else None
 
@@ -239,18 +240,6 @@ class _Preloaded:
         if self.returncode is None:
             raise subprocess.TimeoutExpired("stage", timeout)
         return self.returncode
-
-
-def _die_with_parent() -> None:
-    """Linux: the command gets SIGKILL when the worker that started it dies (a killed worker
-    must not leave its stage writing outputs while Dask runs the stage again elsewhere).
-    The shell runs a single command by exec, so the stage's own process carries this."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 def _end(process) -> None:

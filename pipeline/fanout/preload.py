@@ -13,16 +13,21 @@ compute thread, which start none).
 """
 import json
 import os
+import signal
 import sys
 
 PRELOAD = ("numpy", "torch", "torch._dynamo", "torch.optim", "pandas", "cv2", "scipy.stats", "sklearn.metrics")
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
+    """Linux: this process gets SIGKILL when its parent dies. A worker's stage process, its
+    template, and the template's stage processes carry it: a killed worker must not leave a
+    stage writing outputs while Dask runs the stage again elsewhere (the shell runs a single
+    command by exec, so a stage started through it carries it too)."""
     try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, 9)   # PR_SET_PDEATHSIG, SIGKILL
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
 
@@ -36,7 +41,7 @@ def become_stage(request: dict, answers: int) -> int:
 
     os.close(answers)
     os.setsid()
-    _die_with_parent()
+    die_with_parent()
     os.chdir(request["wdir"])
     os.environ.clear()
     os.environ.update(request["env"])
@@ -95,5 +100,5 @@ def serve() -> None:
 
 
 if __name__ == "__main__":
-    _die_with_parent()
+    die_with_parent()
     serve()
