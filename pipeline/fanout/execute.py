@@ -2,10 +2,11 @@
 shell and environment, in the stage's working directory), its output in a log file,
 and nothing else: DVC's bookkeeping stays with the coordinator (pipeline.fanout.dag).
 
-A stage process spends seconds importing torch and pandas before its work (2.5 s for a
-training stage on a 2-core CPU, about a third of a short stage). So a `python <script>.py`
-command is forked from a template process that imported them once (pipeline/fanout/
-preload.py) when its libraries would load in the template's environment: `python` is this
+A stage process spends seconds importing torch and pandas before its work (2.9 s for a
+training stage on a 2-core CPU, torch._dynamo included; about a third of a short stage).
+So a `python <script>.py` command is forked from a template process that imported them
+once (pipeline/fanout/preload.py) when its libraries would load in the template's
+environment: `python` is this
 interpreter, the script a stage script of a workspace whose numerics code is the one here,
 and the numerics its params select (applied as stages/_common.py applies them,
 pipeline.numerics.stage_setting) give one compute thread and the template's variables. The
