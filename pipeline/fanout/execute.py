@@ -6,11 +6,10 @@ A stage process spends seconds importing torch and pandas before its work (2.9 s
 training stage on a 2-core CPU, torch._dynamo included; about a third of a short stage).
 So a `python <script>.py` command is forked from a template process that imported them
 once (pipeline/fanout/preload.py) when its libraries would load in the template's
-environment: `python` is this
-interpreter, the script a stage script of a workspace whose numerics code is the one here,
-and the numerics its params select (applied as stages/_common.py applies them,
-pipeline.numerics.stage_setting) give one compute thread and the template's variables. The
-child takes the stage's environment, directory, arguments and log and runs the script as
+environment: `python` is this interpreter, the script a stage script of a workspace whose
+numerics code is the one here, and the numerics its params select (applied as
+stages/_common.py applies them, pipeline.numerics.stage_setting) give one compute thread
+and the template's variables. The child takes the stage's environment, directory, arguments and log and runs the script as
 __main__. Anything else runs through the shell as `dvc repro` would. Either way the stage
 computes with the same libraries loaded under the same variables, so the same bytes
 (tests/test_fanout.py compares with a serial run).
@@ -183,12 +182,12 @@ def preloadable(cmd: str, wdir: str, env: dict[str, str]) -> ScriptCommand | Non
         import yaml
 
         mode, threads = numerics.stage_setting(yaml.safe_load(Path(wdir, "params.yaml").read_text()), script.stem)
-        load_env = {name: value for name, value in env.items() if name != "DVC_STAGE"}
-        numerics.apply(mode, threads, load_env)
-    except (OSError, ValueError, TypeError, KeyError, AttributeError, yaml.YAMLError):
+    except (OSError, TypeError, KeyError, yaml.YAMLError):
         return None
     if mode != "portable" or threads != 1:   # else thread counts come from the shell: some start threads as they load
         return None
+    load_env = {name: value for name, value in env.items() if name != "DVC_STAGE"}
+    numerics.apply(mode, threads, load_env)
     return ScriptCommand(str(Path(found).absolute()), str(script), arguments, load_env)
 
 
@@ -230,15 +229,17 @@ class _Preloaded:
         line = self.template.stdout.readline()
         return json.loads(line) if line else {"exit": -signal.SIGKILL}   # the template died (killed)
 
-    def poll(self) -> int | None:
-        if self.returncode is None and select.select([self.template.stdout], [], [], 0)[0]:
+    def _exit_within(self, timeout: float | None) -> int | None:
+        """The exit status, waiting up to `timeout` seconds (None: until it comes) for it."""
+        if self.returncode is None and select.select([self.template.stdout], [], [], timeout)[0]:
             self.returncode = self._answer()["exit"]
         return self.returncode
 
+    def poll(self) -> int | None:
+        return self._exit_within(0)
+
     def wait(self, timeout: float | None = None) -> int:
-        if self.returncode is None and select.select([self.template.stdout], [], [], timeout)[0]:
-            self.returncode = self._answer()["exit"]
-        if self.returncode is None:
+        if self._exit_within(timeout) is None:
             raise subprocess.TimeoutExpired("stage", timeout)
         return self.returncode
 
